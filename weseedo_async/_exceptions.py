@@ -1,0 +1,200 @@
+"""The errors of weseedo-async.
+
+Every error the SDK raises is a :class:`WeSeeDoError`; no aiohttp, cattrs or JSON exception ever
+reaches the caller::
+
+    WeSeeDoError
+    ├── ValidationError (also a ValueError)   bad input, refused before anything is sent
+    ├── ResponseValidationError               the server's reply has an unexpected shape
+    ├── ClientClosedError                     the client was closed (or never opened)
+    ├── APIConnectionError                    no HTTP reply: DNS, refused, reset, cut mid-reply
+    │   └── APITimeoutError                   no reply in time
+    └── APIError                              the server answered with an error
+        ├── BadRequestError         400
+        ├── AuthenticationError     401
+        ├── PermissionDeniedError   403
+        ├── NotFoundError           404
+        ├── ConflictError           409
+        ├── RateLimitError          429  (retry_after)
+        └── ServerError             5xx
+
+``ambiguous`` is True on an error raised after a request that changes state (a POST) may have
+reached the server: it may or may not have taken effect, so the caller must look before retrying.
+
+Exception text never contains a secret: messages carry method, path, status and the server's
+message, never headers, request bodies or query strings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ClientClosedError",
+    "ConflictError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "ResponseValidationError",
+    "ServerError",
+    "ValidationError",
+    "WeSeeDoError",
+    "error_for_status",
+]
+
+
+class WeSeeDoError(Exception):
+    """Base class of every error raised by weseedo-async."""
+
+
+class ValidationError(WeSeeDoError, ValueError):
+    """Input refused on the client side, before any request was sent.
+
+    ``field`` names the offending argument, dotted for nested values
+    (``contact.email``, ``participants[1].phone``).
+    """
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        self.message = message
+        super().__init__(f"{field}: {message}")
+
+
+class ResponseValidationError(WeSeeDoError):
+    """The server's reply could not be read as the documented shape.
+
+    ``path`` points into the reply (``result.contact.email``); the reply itself is not kept in the
+    message because it may hold secrets.
+    """
+
+    def __init__(self, message: str, *, path: str = "", method: str = "", url: str = "") -> None:
+        self.path = path
+        self.method = method
+        self.url = url
+        where = f" at {path!r}" if path else ""
+        request = f" ({method} {url})" if method else ""
+        super().__init__(f"unexpected response{where}: {message}{request}")
+
+
+class ClientClosedError(WeSeeDoError, RuntimeError):
+    """The client is closed; open a new one (``async with WeSeeDo(...)``)."""
+
+
+class APIConnectionError(WeSeeDoError):
+    """The request got no HTTP reply.
+
+    ``ambiguous`` is True when the request may have reached the server (the connection broke after
+    the request was sent), so a create may or may not have happened.
+    """
+
+    def __init__(
+        self, message: str, *, method: str = "", url: str = "", ambiguous: bool = False
+    ) -> None:
+        self.method = method
+        self.url = url
+        self.ambiguous = ambiguous
+        suffix = " (the request may have been processed)" if ambiguous else ""
+        super().__init__(f"{method} {url}: {message}{suffix}" if method else message + suffix)
+
+
+class APITimeoutError(APIConnectionError):
+    """No reply arrived within the timeout."""
+
+
+class APIError(WeSeeDoError):
+    """The API answered with an error (a 4xx/5xx, or ``success: false``).
+
+    Carries the vendor's error fields: ``status``, ``name``, ``message``, ``info`` and
+    ``transaction_id``, plus the request's ``method`` and ``url`` (path only, no query string),
+    and ``retry_after`` (seconds) when the server said when to come back.
+    """
+
+    def __init__(
+        self,
+        status: int,
+        name: str = "",
+        message: str = "",
+        info: Any = None,
+        transaction_id: str | None = None,
+        method: str = "",
+        url: str = "",
+        *,
+        ambiguous: bool = False,
+        retry_after: float | None = None,
+    ) -> None:
+        self.status = status
+        self.name = name
+        self.message = message
+        self.info = info
+        self.transaction_id = transaction_id
+        self.method = method
+        self.url = url
+        self.ambiguous = ambiguous
+        self.retry_after = retry_after
+        parts = [f"{status}"]
+        if name:
+            parts.append(name)
+        text = " ".join(parts)
+        if message:
+            text += f": {message}"
+        if method:
+            text += f" ({method} {url})"
+        if transaction_id:
+            text += f" [transaction {transaction_id}]"
+        if ambiguous:
+            text += " (the request may have been processed)"
+        super().__init__(text)
+
+
+class BadRequestError(APIError):
+    """400: the server refused the request's content."""
+
+
+class AuthenticationError(APIError):
+    """401: credentials or token refused."""
+
+
+class PermissionDeniedError(APIError):
+    """403: the credentials may not act on this entity."""
+
+
+class NotFoundError(APIError):
+    """404: no such entity (or not visible to these credentials)."""
+
+
+class ConflictError(APIError):
+    """409: the entity conflicts with an existing one (e.g. a user e-mail already taken)."""
+
+
+class RateLimitError(APIError):
+    """429: throttled, and waiting would take longer than the retry policy allows.
+
+    ``retry_after`` is the wait in seconds the server asked for, when it said.
+    """
+
+
+class ServerError(APIError):
+    """5xx: the server failed."""
+
+
+_BY_STATUS: Mapping[int, type[APIError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    429: RateLimitError,
+}
+
+
+def error_for_status(status: int) -> type[APIError]:
+    """The one place that maps an HTTP status to an error class."""
+    if status >= 500:
+        return ServerError
+    return _BY_STATUS.get(status, APIError)
