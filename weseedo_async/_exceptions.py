@@ -70,13 +70,15 @@ class ResponseValidationError(WeSeeDoError):
     """The server's reply could not be read as the documented shape.
 
     ``path`` points into the reply (``result.contact.email``); the reply itself is not kept in the
-    message because it may hold secrets.
+    message because it may hold secrets. ``ambiguous`` is True for a reply to a request that
+    changes state (POST, PATCH): the server answered, so the change may well have been made.
     """
 
     def __init__(self, message: str, *, path: str = "", method: str = "", url: str = "") -> None:
         self.path = path
         self.method = method
         self.url = url
+        self.ambiguous = bool(method) and method not in _IDEMPOTENT
         where = f" at {path!r}" if path else ""
         request = f" ({method} {url})" if method else ""
         super().__init__(f"unexpected response{where}: {message}{request}")
@@ -182,6 +184,8 @@ class RateLimitError(APIError):
 class ServerError(APIError):
     """5xx: the server failed."""
 
+
+_IDEMPOTENT = frozenset({"GET", "PUT", "DELETE", "HEAD", "OPTIONS"})
 
 _BY_STATUS: Mapping[int, type[APIError]] = {
     400: BadRequestError,

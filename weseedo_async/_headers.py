@@ -78,7 +78,8 @@ def _number(value: str | None) -> float | None:
         number = float(value.strip())
     except ValueError:
         return None
-    return number if math.isfinite(number) else None
+    # Bound it: a quota of 10**300 is garbage, and int() of it would be slow or overflow.
+    return number if math.isfinite(number) and abs(number) < 1e15 else None
 
 
 def parse_retry_after(headers: Mapping[str, str], now: float) -> float | None:
@@ -148,12 +149,14 @@ def parse_rate_limit(headers: Mapping[str, str], now: float) -> RateLimitInfo | 
     structured = headers.get("RateLimit")
     if structured:
         fields = {k.lower(): v for k, v in _STRUCTURED.findall(structured)}
-        if "remaining" in fields and "reset" in fields:
-            limit_text = fields.get("limit")
+        remaining = _number(fields.get("remaining"))
+        reset = _number(fields.get("reset"))
+        if remaining is not None and reset is not None:
+            limit = _number(fields.get("limit"))
             return RateLimitInfo(
-                limit=None if limit_text is None else int(float(limit_text)),
-                remaining=max(0, int(float(fields["remaining"]))),
-                reset_in=max(0.0, float(fields["reset"])),
+                limit=None if limit is None else int(limit),
+                remaining=max(0, int(remaining)),
+                reset_in=max(0.0, reset),
             )
     used = _number(headers.get("quota-used"))
     quota = _number(headers.get("quota-limit"))

@@ -7,9 +7,9 @@ failed, retryable attempt is handed to :func:`retry_after_failure`, which builds
 Rules (DESIGN §3):
 
 - Failures before the request was sent, 408, 429, 502, 503, 504: retried for every method.
-- 500 and ambiguous failures (read timeout, connection cut after sending): retried only for the
-  idempotent methods GET, PUT, DELETE. A POST whose outcome is unknown is raised with
-  ``ambiguous=True`` so the caller can look before creating again.
+- 500, unreadable replies and ambiguous failures (read timeout, connection cut after sending):
+  retried only for the idempotent methods GET, PUT, DELETE. A POST whose outcome is unknown is
+  raised with ``ambiguous=True`` so the caller can look before creating again.
 - Waits: the server's Retry-After when it gave one (the client-wide gate enforces it for every
   task), otherwise full-jitter exponential backoff. A Retry-After beyond ``max_retry_after`` raises
   :class:`RateLimitError` at once.
@@ -27,7 +27,13 @@ from typing import Any, TypeVar
 import attrs
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
-from ._exceptions import APIConnectionError, APIError, RateLimitError, WeSeeDoError
+from ._exceptions import (
+    APIConnectionError,
+    APIError,
+    RateLimitError,
+    ResponseValidationError,
+    WeSeeDoError,
+)
 
 __all__ = [
     "RetryBudget",
@@ -155,6 +161,10 @@ def is_retryable(method: str, exc: BaseException) -> bool:
         return exc.status == 500 and method in IDEMPOTENT
     if isinstance(exc, APIConnectionError):
         return not exc.ambiguous or method in IDEMPOTENT
+    if isinstance(exc, ResponseValidationError):
+        # A garbled reply (a proxy's page, a cut body) may be a passing fault; asking again is
+        # safe only when asking twice is.
+        return method in IDEMPOTENT
     return False
 
 

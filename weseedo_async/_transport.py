@@ -134,13 +134,23 @@ class Transport:
         """Send ``method path`` (relative to the base URL, encoded); return the ``result``."""
         session = self._open()
         url = URL(self._base + path, encoded=True)
-        body = None if json is None else _dumps(json).encode()
+        try:
+            body = None if json is None else _dumps(json).encode()
+        except UnicodeEncodeError:
+            raise ValidationError("body", "contains text that is not valid Unicode") from None
         client_timeout = (
             self._timeout
             if timeout is None
             else aiohttp.ClientTimeout(total=timeout, sock_connect=self._settings.connect_timeout)
         )
-        attempts = [0]
+        try:
+            return await self._attempt(session, method, url, path, body, params, client_timeout, 1)
+        except WeSeeDoError as exc:
+            if not is_retryable(method, exc):
+                raise
+            first_error = exc
+        # Only a failed, retryable first attempt gets here: the happy path builds none of this.
+        attempts = [1]
 
         async def attempt() -> Any:
             attempts[0] += 1
@@ -148,20 +158,15 @@ class Transport:
                 session, method, url, path, body, params, client_timeout, attempts[0]
             )
 
-        try:
-            return await attempt()
-        except WeSeeDoError as exc:
-            if not is_retryable(method, exc):
-                raise
-            return await retry_after_failure(
-                exc,
-                attempt,
-                method=method,
-                path=path,
-                policy=self._policy,
-                budget=self._budget,
-                on_retry=self._on_retry,
-            )
+        return await retry_after_failure(
+            first_error,
+            attempt,
+            method=method,
+            path=path,
+            policy=self._policy,
+            budget=self._budget,
+            on_retry=self._on_retry,
+        )
 
     async def _attempt(
         self,
@@ -174,7 +179,7 @@ class Transport:
         timeout: aiohttp.ClientTimeout,
         attempt: int,
         *,
-        replay_401: bool = True,
+        replays_401: int = 3,
     ) -> Any:
         token = self.tokens.current() or await self.tokens.get()
         headers = {
@@ -202,6 +207,10 @@ class Transport:
                     reply_headers = response.headers
             except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
                 raise _connection_error(exc, method, path) from exc
+            except RuntimeError as exc:
+                if session.closed:
+                    raise ClientClosedError("the client was closed during the request") from exc
+                raise
             finally:
                 stats.in_flight -= 1
                 gate.done()
@@ -209,7 +218,10 @@ class Transport:
             logger.debug("%s %s -> %s (attempt %d)", method, path, status, attempt)
         for name in _RATE_HEADERS:
             if name in reply_headers:
-                info = parse_rate_limit(reply_headers, time.time())
+                try:
+                    info = parse_rate_limit(reply_headers, time.time())
+                except (ValueError, OverflowError):
+                    info = None  # unreadable quota headers say nothing; the reply still counts
                 if info is not None:
                     gate.on_quota(info)
                 break
@@ -217,11 +229,14 @@ class Transport:
             gate.on_success(sent_at)
             self._budget.deposit()
             return _result(status, raw, method, path)
-        if status == 401 and replay_401:
-            # Drop the token only if it is still the one this call used, then replay once.
+        if status == 401 and replays_401:
+            # Drop the token only if it is still the one this call used (so a storm of 401s on
+            # one token causes one refresh), then replay. Tokens can be revoked again while a
+            # replay is on its way, so a few replays are allowed, each with a newer token.
             self.tokens.invalidate(token)
             return await self._attempt(
-                session, method, url, path, body, params, timeout, attempt, replay_401=False
+                session, method, url, path, body, params, timeout, attempt,
+                replays_401=replays_401 - 1,
             )
         retry_after = None
         if status == 429 or status == 503:
@@ -295,6 +310,10 @@ class Transport:
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             # Asking for a token twice is harmless: never ambiguous.
             raise _connection_error(exc, "POST", "<token>", ambiguous=False) from exc
+        except RuntimeError as exc:
+            if session.closed:
+                raise ClientClosedError("the client was closed during the request") from exc
+            raise
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("POST <token> -> %s", status)
         if status >= 300:
@@ -309,7 +328,7 @@ class Transport:
             raise error
         try:
             data = _loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise ResponseValidationError(
                 "token reply is not JSON", method="POST", url="<token>"
             ) from None
@@ -340,10 +359,13 @@ def _connection_error(
 
 def _result(status: int, raw: bytes, method: str, path: str) -> Any:
     if not raw:
+        if method == "GET":
+            # Every read answers a body; an empty one was cut or mangled on the way.
+            raise ResponseValidationError("the reply is empty", method=method, url=path)
         return None
     try:
         data = _loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise ResponseValidationError(
             "the reply is not JSON", method=method, url=path
         ) from None
@@ -352,10 +374,13 @@ def _result(status: int, raw: bytes, method: str, path: str) -> Any:
         if success is True:
             return data.get("result")
         if success is False:
+            # The vendor's schema types `status` as a string; servers send either.
             code = data.get("status")
-            raise _error_from_fields(
-                code if type(code) is int and 400 <= code <= 599 else 400, data, method, path, None
-            )
+            if isinstance(code, str) and code.isdigit():
+                code = int(code)
+            if type(code) is not int or not 400 <= code <= 599:
+                code = 400
+            raise _error_from_fields(code, data, method, path, None)
         if "result" in data:
             return data["result"]
     return data
@@ -368,7 +393,7 @@ def _api_error(
     if raw:
         try:
             data = _loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):
             data = None
     if not isinstance(data, dict):
         data = {"message": "the reply is not JSON" if raw else "empty reply"}

@@ -78,7 +78,17 @@ def _text(field: str, value: Any) -> str:
         raise ValidationError(field, "must be a string")
     if not value.strip():
         raise ValidationError(field, "must not be empty")
+    _encodable(field, value)
     return value
+
+
+def _encodable(field: str, value: str) -> None:
+    # A lone surrogate cannot be sent as UTF-8: refuse it here, by name, not deep in the wire code.
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValidationError(field, "is not valid text") from None
 
 
 def check_id(field: str, value: Any) -> str:
@@ -87,7 +97,7 @@ def check_id(field: str, value: Any) -> str:
     >>> check_id("dealer", "5f0dda72990b490eec31cb40")
     '5f0dda72990b490eec31cb40'
     """
-    if value.__class__ is str and value and not value.isspace():
+    if value.__class__ is str and value and not value.isspace() and value.isascii():
         return value
     return _text(field, value)
 
