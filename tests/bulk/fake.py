@@ -1,0 +1,84 @@
+"""An in-memory stand-in for the client's services, with scripted failures (for run-logic tests)."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+
+from weseedo_async import APIConnectionError, ConflictError, ServerError
+
+_ids = itertools.count(1)
+
+
+@attrs.frozen
+class Obj:
+    id: str
+    name: str | None = None
+    email: str | None = None
+    parent: str | None = None
+
+
+class FakeService:
+    def __init__(self, owner: FakeClient, kind: str) -> None:
+        self.owner = owner
+        self.kind = kind
+        self.items: list[Obj] = []
+
+    async def create(self, **fields: Any) -> Obj:
+        self.owner.stats.requests += 1
+        await asyncio.sleep(self.owner.delay)
+        action = self.owner.script.pop((self.kind, fields.get("name") or fields.get("email")), None)
+        if action == "reset-before":
+            raise APIConnectionError("reset", method="POST", url="/x")
+        if action == "conflict" or (
+            self.kind == "user" and any(u.email == fields["email"] for u in self.items)
+        ):
+            raise ConflictError(409, "Conflict", "e-mail taken", method="POST", url="/x")
+        parent = fields.get("dealer") or fields.get("company")
+        if self.kind == "user":
+            parent = fields["entity"]["id"]
+        obj = Obj(f"{self.kind}-{next(_ids)}", fields.get("name"), fields.get("email"), parent)
+        self.items.append(obj)
+        if action == "reset-after":
+            raise APIConnectionError("reset", method="POST", url="/x", ambiguous=True)
+        if action == "500-after":
+            raise ServerError(500, "Internal", "boom", method="POST", url="/x", ambiguous=True)
+        return obj
+
+    async def list(self, **filters: Any) -> list[Obj]:
+        self.owner.stats.requests += 1
+        self.owner.lists += 1
+        parent = filters.get("dealer") or filters.get("company")
+        return [o for o in self.items if parent is None or o.parent == parent]
+
+
+@attrs.define
+class FakeStats:
+    requests: int = 0
+    retries: int = 0
+    throttled: int = 0
+    token_fetches: int = 0
+
+
+class FakeClient:
+    """``script`` maps (kind, name-or-email) to a failure for the next create of that entity."""
+
+    def __init__(self, delay: float = 0.0) -> None:
+        self.delay = delay
+        self.stats = FakeStats()
+        self.script: dict[tuple[str, Any], str] = {}
+        self.lists = 0
+        self.dealers = FakeService(self, "dealer")
+        self.companies = FakeService(self, "company")
+        self.users = FakeService(self, "user")
+        self.sites = FakeService(self, "site")
+        self.packages: Any = None
+
+    def count(self, kind: str, pred: Callable[[Obj], bool] = lambda o: True) -> int:
+        service = {"dealer": self.dealers, "company": self.companies, "user": self.users,
+                   "site": self.sites}[kind]
+        return sum(1 for o in service.items if pred(o))

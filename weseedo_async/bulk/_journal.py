@@ -1,0 +1,196 @@
+"""The provisioning journal: an append-only JSON-lines file that makes a rerun exactly-once.
+
+Two records, one JSON object per line::
+
+    {"op": "intent",  "kind": "company", "key": "c1", "t": 1732540000.123}
+    {"op": "created", "kind": "company", "key": "c1", "id": "5f0ddd29990b490eec31cb4b", "t": ...}
+
+and, once per run, ``{"op": "run", "server": "<base URL>", "t": ...}``: ids mean nothing on another
+server, so a journal written against one base URL is refused for another.
+
+An ``intent`` is written *and fsync'd* before its POST is sent; a ``created`` follows the reply.
+On a rerun, a key with a ``created`` record is reused without any request, and a key with only an
+``intent`` may or may not exist on the server, so it is looked up by natural key before any create.
+
+Durability by group commit: records are appended to an in-memory batch, one flusher task writes the
+batch with a single ``write`` + ``fsync`` in a worker thread, and every worker whose intent is in
+the batch waits for that flush. While one fsync runs, the next batch fills, so with N workers one
+fsync covers up to N intents instead of N fsyncs in a row. ``created`` records are not awaited: if
+one is lost in a crash, its intent is still on disk and the rerun finds the entity by natural key;
+a child's intent is always written after its parent's ``created`` (same file, same order), so a
+durable child intent implies a durable parent id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from .._exceptions import WeSeeDoError
+
+__all__ = ["Journal", "JournalError"]
+
+
+class JournalError(WeSeeDoError):
+    """The journal cannot be read, or does not match the plan (a key journaled as another kind)."""
+
+
+class Journal:
+    """An open journal (see the module docstring); ``path=None`` gives one that keeps nothing."""
+
+    def __init__(self, path: str | os.PathLike[str] | None) -> None:
+        self.path = Path(path) if path is not None else None
+        #: key -> (kind, id) for every ``created`` record read at open.
+        self.journaled: dict[str, tuple[str, str]] = {}
+        #: key -> kind for every ``intent`` read at open that has no ``created`` record.
+        self.intents: dict[str, str] = {}
+        #: the servers (base URLs) of the runs recorded in the file.
+        self.servers: set[str] = set()
+        self._fd: int | None = None
+        self._batch: list[bytes] = []
+        self._waiters: list[asyncio.Future[None]] = []
+        self._flusher: asyncio.Task[None] | None = None
+        self._error: OSError | None = None
+        #: fsyncs done, for measurements and tests.
+        self.fsyncs = 0
+
+    # -- open / close ------------------------------------------------------------------------------
+    def open(self, server: str | None = None) -> None:
+        """Read the existing records and open the file for appending (creating it if needed).
+
+        ``server`` (the API base URL) is recorded; a journal of another server is refused.
+        """
+        if self.path is None:
+            return
+        newline_needed = False
+        if self.path.exists():
+            try:
+                data = self.path.read_bytes()
+            except OSError as exc:
+                raise JournalError(f"cannot read journal {self.path}: {exc.strerror}") from exc
+            self._load(data)
+            if server is not None and self.servers - {server}:
+                raise JournalError(
+                    f"journal {self.path} belongs to another server "
+                    f"({', '.join(sorted(self.servers - {server}))}): its ids mean nothing here"
+                )
+            # A crash mid-write leaves a partial last line; start the next record on a fresh line.
+            newline_needed = bool(data) and not data.endswith(b"\n")
+        try:
+            created = not self.path.exists()
+            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            if newline_needed:
+                os.write(self._fd, b"\n")
+            if created:
+                _fsync_dir(self.path.parent)  # the file's own name must survive a crash too
+        except OSError as exc:
+            raise JournalError(f"cannot open journal {self.path}: {exc.strerror}") from exc
+        if server is not None:
+            self._append({"op": "run", "server": server})  # written with the first flush
+
+    def _load(self, data: bytes) -> None:
+        lines = data.split(b"\n")
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+                if record.get("op") == "run":
+                    self.servers.add(str(record.get("server")))
+                    continue
+                op, kind, key = record["op"], record["kind"], record["key"]
+            except (ValueError, KeyError, TypeError) as exc:
+                if number == len(lines):  # the torn tail of a crash: the record never counted
+                    continue
+                raise JournalError(f"{self.path}:{number}: not a journal record") from exc
+            if op == "created":
+                self.journaled[key] = (kind, str(record["id"]))
+                self.intents.pop(key, None)
+            elif op == "intent" and key not in self.journaled:
+                self.intents[key] = kind
+
+    async def close(self) -> None:
+        """Write what is pending, fsync, close. Safe to call twice."""
+        if self._batch and self._fd is not None:
+            self._kick()
+        if self._flusher is not None:
+            await asyncio.shield(self._flusher)
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    # -- records -----------------------------------------------------------------------------------
+    async def intent(self, kind: str, key: str) -> None:
+        """Record that ``key`` is about to be created; returns once the record is on disk."""
+        if self._fd is None:
+            return
+        if self._error is not None:
+            raise self._error
+        waiter = asyncio.get_running_loop().create_future()
+        self._append({"op": "intent", "kind": kind, "key": key})
+        self._waiters.append(waiter)
+        self._kick()
+        await waiter
+
+    def created(self, kind: str, key: str, id: str) -> None:
+        """Record ``key``'s id; durable with the next flush (see the module docstring for why)."""
+        if self._fd is None:
+            return
+        self._append({"op": "created", "kind": kind, "key": key, "id": id})
+        self._kick()
+
+    def _append(self, record: dict[str, Any]) -> None:
+        record["t"] = round(time.time(), 3)
+        self._batch.append(json.dumps(record, separators=(",", ":")).encode() + b"\n")
+
+    # -- group commit ------------------------------------------------------------------------------
+    def _kick(self) -> None:
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.get_running_loop().create_task(self._flush_loop())
+
+    async def _flush_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self._batch:
+            data = b"".join(self._batch)
+            waiters = self._waiters
+            self._batch, self._waiters = [], []
+            try:
+                await loop.run_in_executor(None, self._write_sync, data)
+            except OSError as exc:
+                # Every later intent fails too: an intent that is not durable must not be sent.
+                self._error = exc
+                for waiter in waiters:
+                    if not waiter.done():
+                        waiter.set_exception(exc)
+                continue
+            for waiter in waiters:
+                if not waiter.done():  # a cancelled worker no longer waits
+                    waiter.set_result(None)
+
+    def _write_sync(self, data: bytes) -> None:
+        fd = self._fd
+        if fd is None:
+            raise OSError("journal closed")
+        view = memoryview(data)
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
+        os.fsync(fd)
+        self.fsyncs += 1
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return  # some platforms cannot open a directory; the file itself is still fsync'd
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
