@@ -33,6 +33,11 @@ class Token:
     value: str = attrs.field(repr=False)
     refresh_at: float
     expires_at: float
+    header: str = attrs.field(init=False, repr=False)
+    """``Bearer <value>``, built once rather than on every request."""
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "header", "Bearer " + self.value)
 
 
 def token_from_reply(data: Any, *, now: float, wall_now: float) -> Token:

@@ -202,11 +202,17 @@ def _is_homogenous_tuple(tp: Any) -> bool:
 def _tuple_hook_factory(converter: cattrs.Converter) -> Callable[[Any], Callable[[Any, Any], Any]]:
     def factory(tp: Any) -> Callable[[Any, Any], Any]:
         inner = homogenous_tuple_structure_factory(tp, converter)
+        of_str = get_args(tp)[0] is str
 
         # Without this check a string would become a tuple of characters.
         def hook(value: Any, cl: Any) -> Any:
             if value.__class__ is not list and not isinstance(value, (list, tuple)):
                 raise _WireError(f"expected array, got {_json_type(value)}")
+            if of_str:
+                # The common case (a package's features): one pass, no hook call per item.
+                items = tuple(value)
+                if all(item.__class__ is str for item in items):
+                    return items
             return inner(value, cl)
 
         return hook

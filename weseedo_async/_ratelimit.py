@@ -124,8 +124,11 @@ class RateGate:
 
     def try_admit(self) -> float | None:
         """Admit one request now if nothing stands in the way; its send time, else None."""
-        if self._waiting:
-            return None  # FIFO: do not overtake the tasks already waiting
+        if self._waiting and (self._rate is not None or not self._warm):
+            # FIFO while slots are scarce: do not overtake the tasks already waiting. An open,
+            # unpaced gate has no order to keep, and queueing there would serialise every
+            # request behind the lock.
+            return None
         if not self._warm:
             if self._first_sent >= _INITIAL_WINDOW:
                 return None

@@ -107,6 +107,7 @@ class Transport:
                 connector=connector,
                 timeout=self._timeout,
                 raise_for_status=False,
+                headers={"Accept": "application/json"},
             )
             self._session = session
         elif session.closed:
@@ -182,12 +183,11 @@ class Transport:
         replays_401: int = 3,
     ) -> Any:
         token = self.tokens.current() or await self.tokens.get()
-        headers = {
-            "Authorization": "Bearer " + token.value,
-            "Accept": "application/json",
-        }
-        if body is not None:
-            headers["Content-Type"] = "application/json"
+        headers = (
+            {"Authorization": token.header, "Content-Type": "application/json"}
+            if body is not None
+            else {"Authorization": token.header}
+        )
         stats = self.stats
         gate = self.gate
         async with self._slots:
