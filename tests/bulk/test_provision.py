@@ -207,3 +207,17 @@ async def test_workers_are_a_fixed_pool(client: WeSeeDo) -> None:
     report = await provision(client, plan, concurrency=5, on_progress=on_progress)
     assert report.ok
     assert peak < 40  # 5 workers + the journal flusher + the server's handlers; never ~300
+
+
+async def test_concurrent_reconciliations_share_listings(sandbox: Sandbox) -> None:
+    """Every company create of one dealer lands and then loses its reply: each must be looked up
+    before anything is created again, and lookups that overlap share one listing — still every
+    company exactly once."""
+    plan = Plan.from_dict(dealer_plan(companies=40))
+    sandbox.faults.inject("reset_after_commit", op="companies.create")
+    async with make_client(sandbox, max_connections=40) as client:
+        report = await provision(client, plan, concurrency=40)
+        await assert_exactly_once(client, plan, report)
+    assert len(report.reconciled) == 40
+    listings = [e for e in sandbox.journal if e.op == "companies.list"]
+    assert 1 <= len(listings) < 40

@@ -18,10 +18,11 @@ company, dealer name), adopt it when found, otherwise create again (at most ``ma
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .._exceptions import (
@@ -98,6 +99,20 @@ async def provision(
     return await run.run(concurrency, stop, drain_timeout)
 
 
+class _LeaderGone(Exception):
+    """The caller leading a shared listing was cancelled before it finished."""
+
+
+class _Batch:
+    """One parent's listing: the fetch in flight and the one waiting to start."""
+
+    __slots__ = ("busy", "next")
+
+    def __init__(self) -> None:
+        self.busy: asyncio.Future[list[Any]] | None = None
+        self.next: asyncio.Future[list[Any]] | None = None
+
+
 class _Run:
     def __init__(
         self,
@@ -128,6 +143,7 @@ class _Run:
         self.workers = 1
         self.stopping = False
         self.seen = dict.fromkeys(_STAT_NAMES, 0)
+        self.batches: dict[tuple[str, str | None], _Batch] = {}
 
     # -- the run -----------------------------------------------------------------------------------
     async def run(
@@ -312,23 +328,65 @@ class _Run:
         """The id of the entity on the server, found by natural key, or None."""
         c = self.client
         want = entity.natural_key.strip().casefold()
-        items: list[Any]
+        fetch: Callable[[], Awaitable[list[Any]]]
         if entity.kind == "dealer":
-            items = await c.dealers.list()
+            parent = None
+            fetch = c.dealers.list
         elif entity.kind == "company":
-            dealer = self.ids[entity.parent] if entity.parent else entity.fields.get("dealer")
-            items = await (c.companies.list(dealer=dealer) if dealer else c.companies.list())
+            parent = self.ids[entity.parent] if entity.parent else entity.fields.get("dealer")
+            fetch = functools.partial(c.companies.list, dealer=parent)
         else:
             assert entity.parent is not None
-            company = self.ids[entity.parent]
+            parent = self.ids[entity.parent]
             service = c.users if entity.kind == "user" else c.sites
-            items = await service.list(company=company)
+            fetch = functools.partial(service.list, company=parent)
+        items = await self._fresh_list((entity.kind, parent), fetch)
         attr = "email" if entity.kind == "user" else "name"
         for item in items:
             value = getattr(item, attr, None)
             if isinstance(value, str) and value.strip().casefold() == want:
                 return str(item.id)
         return None
+
+    async def _fresh_list(
+        self, key: tuple[str, str | None], fetch: Callable[[], Awaitable[list[Any]]]
+    ) -> list[Any]:
+        """A listing fetched after this call began; concurrent callers share one fetch.
+
+        Listing a dealer's companies can mean a thousand of them, and under faults many creates
+        of one dealer need reconciling at once. A caller joins the next fetch (one not yet
+        started, so it will see everything committed before the caller asked) or leads it once
+        the fetch in flight is done.
+        """
+        while True:
+            batch = self.batches.setdefault(key, _Batch())
+            if batch.next is not None:
+                try:
+                    return await asyncio.shield(batch.next)
+                except _LeaderGone:
+                    continue  # the leader was cancelled before it fetched: try again
+            mine: asyncio.Future[list[Any]] = asyncio.get_running_loop().create_future()
+            batch.next = mine
+            try:
+                while batch.busy is not None:
+                    await asyncio.wait([batch.busy])
+                batch.next = None
+                batch.busy = mine
+                result = await fetch()
+            except BaseException as exc:
+                if batch.next is mine:
+                    batch.next = None
+                if not mine.done():
+                    gone = isinstance(exc, asyncio.CancelledError)
+                    mine.set_exception(_LeaderGone() if gone else exc)
+                    mine.exception()  # retrieved: followers may be none
+                raise
+            else:
+                mine.set_result(result)
+                return result
+            finally:
+                if batch.busy is mine:
+                    batch.busy = None
 
     # -- outcomes ----------------------------------------------------------------------------------
     def _created(self, entity: Entity, new_id: str, source: str) -> None:
