@@ -7,6 +7,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from ._config import Environment, Settings, settings_from_env
+from ._exceptions import ClientClosedError
 from ._retry import RetryEvent, RetryPolicy
 from ._stats import Stats
 from ._transport import Transport
@@ -141,8 +142,6 @@ class WeSeeDo:
 
     async def __aenter__(self) -> WeSeeDo:
         if self.closed:
-            from ._exceptions import ClientClosedError
-
             raise ClientClosedError("this WeSeeDo client is closed; create a new one")
         return self
 
