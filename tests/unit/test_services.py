@@ -4,12 +4,9 @@ that refused input never reaches the transport."""
 from __future__ import annotations
 
 import copy
-import importlib.util
 import sys
 from collections.abc import Mapping
 from datetime import datetime, timezone
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import attrs
@@ -43,23 +40,7 @@ from weseedo_async.services import (
     Users,
 )
 
-
-def _load_guide() -> ModuleType:
-    # The guide's bodies live beside this file; loaded by path so the tests need no package.
-    name = "_weseedo_guide_bodies"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            name, Path(__file__).with_name("test_models_guide.py")
-        )
-        assert spec is not None
-        assert spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        sys.modules[name] = module
-    return sys.modules[name]
-
-
-GUIDE = _load_guide()
+GUIDE = sys.modules["_weseedo_guide_bodies"]  # registered by tests/unit/conftest.py
 
 
 @attrs.frozen

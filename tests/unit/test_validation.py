@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -26,23 +23,7 @@ from weseedo_async._validation import (
 )
 from weseedo_async.models import Contact, EntityRef, Invitee, NotificationContact
 
-
-def _load_guide() -> ModuleType:
-    # The guide's bodies live beside this file; loaded by path so the tests need no package.
-    name = "_weseedo_guide_bodies"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            name, Path(__file__).with_name("test_models_guide.py")
-        )
-        assert spec is not None
-        assert spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        sys.modules[name] = module
-    return sys.modules[name]
-
-
-GUIDE = _load_guide()
+GUIDE = sys.modules["_weseedo_guide_bodies"]  # registered by tests/unit/conftest.py
 UTC = timezone.utc
 START = datetime(2025, 3, 18, 14, 15, tzinfo=UTC)
 END = datetime(2025, 3, 18, 15, 15, tzinfo=UTC)
