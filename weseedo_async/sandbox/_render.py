@@ -64,30 +64,7 @@ def _entity(data: Data, u: User, *, with_package: bool) -> dict[str, Any]:
     return entity
 
 
-def user(data: Data, u: User, *, status: bool = False) -> dict[str, Any]:
-    """A user with its sites and entity (guide, step 5); ``status`` adds the online state."""
-    out: dict[str, Any] = {
-        "id": u.id,
-        "first_name": u.first_name,
-        "last_name": u.last_name,
-        "name": f"{u.first_name} {u.last_name}",
-        "email": u.email,
-        "photo": u.photo,
-        "locale": u.locale,
-        "role": u.role,
-        "created_at": u.created_at,
-        "sites": [{"id": s, "name": data.sites[s].name} for s in u.site_ids if s in data.sites],
-        "entity": _entity(data, u, with_package=True),
-    }
-    if status:
-        # Nobody is ever logged in to the sandbox's video rooms.
-        out["status"] = "offline"
-    out["suspended"] = u.suspended
-    return out
-
-
-def site_user(data: Data, u: User) -> dict[str, Any]:
-    """A user as embedded in a site: no sites, entity without package (guide, step 6)."""
+def _user_fields(data: Data, u: User, *, with_package: bool) -> dict[str, Any]:
     return {
         "id": u.id,
         "first_name": u.first_name,
@@ -98,9 +75,26 @@ def site_user(data: Data, u: User) -> dict[str, Any]:
         "locale": u.locale,
         "role": u.role,
         "created_at": u.created_at,
-        "entity": _entity(data, u, with_package=False),
-        "suspended": u.suspended,
+        "entity": _entity(data, u, with_package=with_package),
     }
+
+
+def user(data: Data, u: User, *, status: bool = False) -> dict[str, Any]:
+    """A user with its sites and entity (guide, step 5); ``status`` adds the online state."""
+    out = _user_fields(data, u, with_package=True)
+    out["sites"] = [{"id": s, "name": data.sites[s].name} for s in u.site_ids if s in data.sites]
+    if status:
+        # Nobody is ever logged in to the sandbox's video rooms.
+        out["status"] = "offline"
+    out["suspended"] = u.suspended
+    return out
+
+
+def site_user(data: Data, u: User) -> dict[str, Any]:
+    """A user as embedded in a site: no sites, entity without package (guide, step 6)."""
+    out = _user_fields(data, u, with_package=False)
+    out["suspended"] = u.suspended
+    return out
 
 
 def site(data: Data, s: Site) -> dict[str, Any]:
