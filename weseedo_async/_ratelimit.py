@@ -116,6 +116,11 @@ class RateGate:
         return self._rate
 
     @property
+    def in_flight(self) -> int:
+        """Requests admitted and not yet finished."""
+        return self._in_flight
+
+    @property
     def closed_until(self) -> float:
         """Monotonic time the current cool-down ends (in the past when open)."""
         return self._closed_until

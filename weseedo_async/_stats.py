@@ -27,11 +27,14 @@ class Stats:
     """429 and 503 replies seen."""
     token_fetches: int = 0
     """Requests sent to the token endpoint."""
-    in_flight: int = 0
-    """Requests on the wire now."""
     max_in_flight: int = 0
     """Most requests on the wire at once so far."""
     _gate: RateGate | None = attrs.field(default=None, repr=False, alias="gate")
+
+    @property
+    def in_flight(self) -> int:
+        """Requests on the wire now (the rate gate counts them; one count, not two)."""
+        return 0 if self._gate is None else self._gate.in_flight
 
     @property
     def paced_rate(self) -> float | None:

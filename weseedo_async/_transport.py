@@ -195,9 +195,8 @@ class Transport:
             if sent_at is None:
                 sent_at = await gate.acquire()
             stats.requests += 1
-            stats.in_flight += 1
-            if stats.in_flight > stats.max_in_flight:
-                stats.max_in_flight = stats.in_flight
+            if gate.in_flight > stats.max_in_flight:
+                stats.max_in_flight = gate.in_flight
             try:
                 async with session.request(
                     method, url, data=body, params=params, headers=headers, timeout=timeout
@@ -212,7 +211,6 @@ class Transport:
                     raise ClientClosedError("the client was closed during the request") from exc
                 raise
             finally:
-                stats.in_flight -= 1
                 gate.done()
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("%s %s -> %s (attempt %d)", method, path, status, attempt)
