@@ -41,6 +41,7 @@ from ._exceptions import ResponseValidationError
 
 __all__ = [
     "format_datetime",
+    "json_type",
     "make_converter",
     "parse_datetime",
     "structure",
@@ -82,7 +83,7 @@ def parse_datetime(value: Any) -> datetime:
         except (OverflowError, OSError, ValueError) as exc:
             raise _WireError("timestamp out of range") from exc
     else:
-        raise _WireError(f"expected an ISO-8601 datetime, got {_json_type(value)}")
+        raise _WireError(f"expected an ISO-8601 datetime, got {json_type(value)}")
     return dt if dt.tzinfo is not None else dt.replace(tzinfo=_UTC)
 
 
@@ -119,8 +120,8 @@ def format_datetime(value: datetime) -> str:
 # ---- strict scalars ---------------------------------------------------------------------------
 
 
-def _json_type(value: Any) -> str:
-    # Type names only: the value itself may be a secret.
+def json_type(value: Any) -> str:
+    """The JSON name of a value's type (never the value: it may be a secret)."""
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -139,13 +140,13 @@ def _json_type(value: Any) -> str:
 def _structure_str(value: Any, _: type) -> str:
     if value.__class__ is str or isinstance(value, str):
         return value
-    raise _WireError(f"expected string, got {_json_type(value)}")
+    raise _WireError(f"expected string, got {json_type(value)}")
 
 
 def _structure_bool(value: Any, _: type) -> bool:
     if value is True or value is False:
         return value
-    raise _WireError(f"expected boolean, got {_json_type(value)}")
+    raise _WireError(f"expected boolean, got {json_type(value)}")
 
 
 def _structure_int(value: Any, _: type) -> int:
@@ -154,7 +155,7 @@ def _structure_int(value: Any, _: type) -> int:
     # JSON has one number type; 3.0 is an integer that went through a float somewhere.
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    raise _WireError(f"expected integer, got {_json_type(value)}")
+    raise _WireError(f"expected integer, got {json_type(value)}")
 
 
 def _structure_datetime(value: Any, _: type) -> datetime:
@@ -207,7 +208,7 @@ def _tuple_hook_factory(converter: cattrs.Converter) -> Callable[[Any], Callable
         # Without this check a string would become a tuple of characters.
         def hook(value: Any, cl: Any) -> Any:
             if value.__class__ is not list and not isinstance(value, (list, tuple)):
-                raise _WireError(f"expected array, got {_json_type(value)}")
+                raise _WireError(f"expected array, got {json_type(value)}")
             if of_str:
                 # The common case (a package's features): one pass, no hook call per item.
                 items = tuple(value)
@@ -227,7 +228,7 @@ def _attrs_hook_factory(converter: cattrs.Converter) -> Callable[[Any], Callable
         # Without this check an all-optional model would be built from a list or a string.
         def hook(value: Any, _: Any) -> Any:
             if value.__class__ is not dict and not isinstance(value, dict):
-                raise _WireError(f"expected object, got {_json_type(value)}")
+                raise _WireError(f"expected object, got {json_type(value)}")
             return inner(value, cl)
 
         return hook
@@ -328,7 +329,7 @@ def structure_list(data: Any, cls: type[T], *, method: str = "", url: str = "") 
     """Build a list of ``cls`` from a reply's array; errors are pathed ``[2].contact.email``."""
     if data.__class__ is not list and not isinstance(data, list):
         raise ResponseValidationError(
-            f"expected array, got {_json_type(data)}", method=method, url=url
+            f"expected array, got {json_type(data)}", method=method, url=url
         )
     hook = _hook(cls)
     out: list[T] = []

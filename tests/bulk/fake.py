@@ -32,6 +32,8 @@ class FakeService:
         self.owner.stats.requests += 1
         await asyncio.sleep(self.owner.delay)
         action = self.owner.script.pop((self.kind, fields.get("name") or fields.get("email")), None)
+        if action == "slow":
+            await asyncio.sleep(0.2)
         if action == "reset-before":
             raise APIConnectionError("reset", method="POST", url="/x")
         if action == "conflict" or (
@@ -49,11 +51,11 @@ class FakeService:
             raise ServerError(500, "Internal", "boom", method="POST", url="/x", ambiguous=True)
         return obj
 
-    async def list(self, **filters: Any) -> list[Obj]:
+    async def _rows(self, **filters: Any) -> list[dict[str, Any]]:
         self.owner.stats.requests += 1
         self.owner.lists += 1
         parent = filters.get("dealer") or filters.get("company")
-        return [o for o in self.items if parent is None or o.parent == parent]
+        return [attrs.asdict(o) for o in self.items if parent is None or o.parent == parent]
 
 
 @attrs.define

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from weseedo_async.bulk import Plan, ProvisionEvent, Retried, provision
+import pytest
+
+from weseedo_async.bulk import Created, Plan, ProvisionEvent, Retried, provision
 
 from .fake import FakeClient
 from .plans import dealer_plan
@@ -51,18 +53,52 @@ async def test_conflict_in_same_company_is_adopted() -> None:
 
 
 async def test_children_start_before_their_level_is_done() -> None:
-    # With one dealer done, its companies' users must not wait for every company.
+    # One slow company must not hold back its siblings' users and sites.
     client = FakeClient(delay=0.001)
     plan = run_plan(companies=20, users=1, sites=1)
-    order: list[str] = []
+    client.script[("company", "Company 0")] = "slow"
+    created: list[str] = []
     await provision(client, plan, concurrency=2,  # type: ignore[arg-type]
-                    on_progress=lambda e: order.append(f"{type(e).__name__}:{e.kind}"))
-    created = [o.split(":")[1] for o in order if o.startswith("Created")]
-    first_site = created.index("site")
-    assert created[first_site:].count("company") > 0  # sites began while companies remained
+                    on_progress=lambda e: created.append(e.key) if isinstance(e, Created) else None)
+    slow = created.index("c0")
+    assert {"u1-0", "s1-0"} <= set(created[:slow])
+
+
+async def test_longest_remaining_chain_goes_first() -> None:
+    # Highest level first: with one worker, every company (heading user → site chains) before any
+    # user, every user (heading a site) before any site; plan order within a level.
+    client = FakeClient()
+    plan = run_plan(companies=3, users=2, sites=1)
+    created: list[str] = []
+    await provision(client, plan, concurrency=1,  # type: ignore[arg-type]
+                    on_progress=lambda e: created.append(e.key) if isinstance(e, Created) else None)
+    assert created == [
+        "d0", "c0", "c1", "c2",
+        "u0-0", "u0-1", "u1-0", "u1-1", "u2-0", "u2-1",
+        "s0-0", "s1-0", "s2-0",
+    ]  # fmt: skip
 
 
 async def test_empty_plan() -> None:
     report = await provision(FakeClient(), Plan.from_dict({}))  # type: ignore[arg-type]
     assert report.ok
     assert report.created == {}
+
+
+@pytest.mark.parametrize("bad_id", [None, "", True, 1.5, {"$oid": "x"}])
+async def test_a_match_without_a_usable_id_fails_rather_than_creating_again(bad_id: Any) -> None:
+    # Treating the match as "not found" would create the company a second time.
+    client = FakeClient()
+    plan = run_plan(companies=2, users=0, sites=0)
+    client.script[("company", "Company 1")] = "reset-after"
+    rows = client.companies._rows
+
+    async def rows_with_a_bad_id(**filters: Any) -> list[dict[str, Any]]:
+        return [{**row, "id": bad_id} for row in await rows(**filters)]
+
+    client.companies._rows = rows_with_a_bad_id  # type: ignore[method-assign]
+    report = await provision(client, plan)  # type: ignore[arg-type]
+    assert list(report.failed) == ["c1"]
+    assert "no usable id" in report.failed["c1"]
+    assert client.count("company") == 2  # c0 and the one c1 create; never a second c1
+    assert "c0" in report.created

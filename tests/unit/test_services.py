@@ -427,3 +427,42 @@ async def test_empty_create_reply_is_an_error_not_a_crash() -> None:
     with pytest.raises(ResponseValidationError):
         await Dealers(fake(None)).create(name="D", contact={"first_name": "A", "last_name": "B",
                                                             "email": "a@b.nl"})
+
+
+# ---- plain rows (bulk reconciliation reads one field of each) --------------------------------
+
+ROWS = [(s, p, r) for s, p, r, _ in RESOURCES if s in (Dealers, Companies, Users, Sites)]
+
+
+@pytest.mark.parametrize(("service", "prefix", "reply"), ROWS)
+async def test_rows_are_the_listing_unstructured(service: Any, prefix: str, reply: Any) -> None:
+    t = fake([reply, {"id": "only-an-id"}])
+    rows = await service(t)._rows()
+    assert rows == [reply, {"id": "only-an-id"}]  # plain dicts, nothing dropped or built
+    assert t.calls == [Call("GET", prefix, None, None, None)]
+
+
+async def test_rows_take_the_same_filters_as_list() -> None:
+    t = fake([])
+    assert await Companies(t)._rows(dealer="d1") == []
+    assert t.calls[0].params == {"dealer": "d1"}
+    with pytest.raises(ValidationError) as info:
+        await Companies(t)._rows(company="c1")
+    assert info.value.field == "company"
+    assert len(t.calls) == 1
+
+
+@pytest.mark.parametrize(
+    ("reply", "path", "message"),
+    [
+        ({"id": "x"}, "", "expected array, got object"),
+        (None, "", "expected array, got null"),
+        ([{"id": "a"}, "b"], "[1]", "expected object, got string"),
+        ([None], "[0]", "expected object, got null"),
+    ],
+)
+async def test_rows_of_the_wrong_shape_are_refused(reply: Any, path: str, message: str) -> None:
+    with pytest.raises(ResponseValidationError, match=message) as info:
+        await Sites(fake(reply))._rows(company="c1")
+    assert info.value.path == path
+    assert (info.value.method, info.value.url) == ("GET", "/management/sites")

@@ -1,12 +1,16 @@
 """The provisioning run: a fixed pool of workers pulls ready entities; the journal makes it once.
 
-Scheduling. Every entity counts the entities it waits for (its parent; a site also its users).
-When an entity is created its dependents' counts drop, and those reaching zero go on one ready
-queue; ``concurrency`` workers pull from it. Nothing waits for a whole level to finish, and the
-only per-entity state is a few dict entries and a key on the queue: no task, no request body (each
-body is built just before its request). The queue prefers the deepest kind (sites, then users, then
-companies, then dealers) so chains complete early: the journal and the report fill steadily, and a
-stopped run leaves mostly complete subtrees.
+Scheduling. Every entity counts the entities it waits for (its parent; a site also its users). When
+an entity is created its dependents' counts drop, and those reaching zero go on one ready queue;
+``concurrency`` workers pull from it. Nothing waits for a whole level to finish, and the only per-
+entity state is a few dict entries and a key on the queue: no task, no request body (each body is
+built just before its request). The queue serves the longest remaining chain first (a dealer heading
+companies, users and sites before a company heading users and sites, before a user heading sites,
+before a site): the classic highest-level-first list schedule, which minimises the length of the
+whole run for tree-shaped work. An entity held up by a retry or a lookup then still has the rest of
+the run to finish its short remaining chain in, and the lookups of one kind bunch up early and share
+their listings. (Serving the deepest entity first finishes chains sooner, but under faults the late
+chains all landed at the end of the run.)
 
 Exactly once. Before a create, its ``intent`` is made durable (see ``_journal``); after it, the id
 is journaled. A create that fails ambiguously (the POST may have been applied), a 409 on a user's
@@ -29,10 +33,11 @@ from .._exceptions import (
     APIConnectionError,
     ConflictError,
     RateLimitError,
+    ResponseValidationError,
     ServerError,
 )
 from ._journal import Journal, JournalError
-from ._plan import Entity, Plan, PlanError, PlanProblem, create_args
+from ._plan import KINDS, Entity, Plan, PlanError, PlanProblem, create_args
 from ._report import (
     Created,
     Failed,
@@ -54,9 +59,9 @@ __all__ = ["provision"]
 
 _log = logging.getLogger("weseedo_async.bulk")
 
-# Lower runs first: finish chains before opening new ones. Sentinels: -1 stop, 9 all done.
-_PRIORITY = {"site": 0, "user": 1, "company": 2, "dealer": 3}
-_STOP, _DONE = -1, 9
+# Lower runs first. An entity's rank is minus the length of the chain it heads (see above);
+# the sentinels go before (stop) or after (all done) every entity.
+_STOP, _DONE = -(1 << 30), 1
 _STAT_NAMES = ("requests", "retries", "throttled", "token_fetches")
 
 
@@ -109,8 +114,8 @@ class _Batch:
     __slots__ = ("busy", "next")
 
     def __init__(self) -> None:
-        self.busy: asyncio.Future[list[Any]] | None = None
-        self.next: asyncio.Future[list[Any]] | None = None
+        self.busy: asyncio.Future[list[dict[str, Any]]] | None = None
+        self.next: asyncio.Future[list[dict[str, Any]]] | None = None
 
 
 class _Run:
@@ -136,6 +141,7 @@ class _Run:
         self.reconciled: list[str] = []
         self.waiting: dict[str, int] = {}
         self.dependents: dict[str, list[str]] = {}
+        self.rank: dict[str, int] = {}
         self.packages: dict[str, str] = {}
         self.queue: asyncio.PriorityQueue[tuple[int, int, str | None]] = asyncio.PriorityQueue()
         self.seq = itertools.count()
@@ -251,12 +257,19 @@ class _Run:
             self.waiting[entity.key] = len(needs)
             for need in needs:
                 self.dependents.setdefault(need, []).append(entity.key)
+        by_kind: dict[str, list[str]] = {}
+        for entity in self.plan:
+            by_kind.setdefault(entity.kind, []).append(entity.key)
+        rank = self.rank
+        for kind in reversed(KINDS):  # an entity's dependents are of later kinds
+            for key in by_kind.get(kind, ()):
+                rank[key] = min((rank[d] for d in self.dependents.get(key, ())), default=0) - 1
         for entity in self.plan:
             if self.waiting[entity.key] == 0:
                 self._push(entity)
 
     def _push(self, entity: Entity) -> None:
-        self.queue.put_nowait((_PRIORITY[entity.kind], next(self.seq), entity.key))
+        self.queue.put_nowait((self.rank[entity.key], next(self.seq), entity.key))
 
     # -- one entity --------------------------------------------------------------------------------
     async def _process(self, entity: Entity) -> None:
@@ -328,29 +341,36 @@ class _Run:
         """The id of the entity on the server, found by natural key, or None."""
         c = self.client
         want = entity.natural_key.strip().casefold()
-        fetch: Callable[[], Awaitable[list[Any]]]
+        fetch: Callable[[], Awaitable[list[dict[str, Any]]]]
         if entity.kind == "dealer":
             parent = None
-            fetch = c.dealers.list
+            fetch = c.dealers._rows
         elif entity.kind == "company":
             parent = self.ids[entity.parent] if entity.parent else entity.fields.get("dealer")
-            fetch = functools.partial(c.companies.list, dealer=parent)
+            fetch = functools.partial(c.companies._rows, dealer=parent)
         else:
             assert entity.parent is not None
             parent = self.ids[entity.parent]
             service = c.users if entity.kind == "user" else c.sites
-            fetch = functools.partial(service.list, company=parent)
-        items = await self._fresh_list((entity.kind, parent), fetch)
-        attr = "email" if entity.kind == "user" else "name"
-        for item in items:
-            value = getattr(item, attr, None)
+            fetch = functools.partial(service._rows, company=parent)
+        rows = await self._fresh_list((entity.kind, parent), fetch)
+        field = "email" if entity.kind == "user" else "name"
+        for row in rows:
+            value = row.get(field)
             if isinstance(value, str) and value.strip().casefold() == want:
-                return str(item.id)
+                found = row.get("id")
+                if not isinstance(found, (str, int)) or isinstance(found, bool) or found == "":
+                    # Never "not found": that would create the entity a second time.
+                    raise ResponseValidationError(
+                        f"the {entity.kind} matching {entity.key!r} has no usable id",
+                        path="id", method="GET", url=f"<{entity.kind} listing>",
+                    )  # fmt: skip
+                return str(found)
         return None
 
     async def _fresh_list(
-        self, key: tuple[str, str | None], fetch: Callable[[], Awaitable[list[Any]]]
-    ) -> list[Any]:
+        self, key: tuple[str, str | None], fetch: Callable[[], Awaitable[list[dict[str, Any]]]]
+    ) -> list[dict[str, Any]]:
         """A listing fetched after this call began; concurrent callers share one fetch.
 
         Listing a dealer's companies can mean a thousand of them, and under faults many creates
@@ -365,7 +385,7 @@ class _Run:
                     return await asyncio.shield(batch.next)
                 except _LeaderGone:
                     continue  # the leader was cancelled before it fetched: try again
-            mine: asyncio.Future[list[Any]] = asyncio.get_running_loop().create_future()
+            mine: asyncio.Future[list[dict[str, Any]]] = asyncio.get_running_loop().create_future()
             batch.next = mine
             try:
                 while batch.busy is not None:

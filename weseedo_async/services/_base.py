@@ -13,8 +13,8 @@ from urllib.parse import quote
 
 import attrs
 
-from .._converter import structure, structure_list
-from .._exceptions import ValidationError
+from .._converter import json_type, structure, structure_list
+from .._exceptions import ResponseValidationError, ValidationError
 from .._validation import check_id
 
 __all__ = ["Service", "Transport"]
@@ -61,6 +61,17 @@ def _param(field: str, value: Any) -> str:
     return check_id(field, value)
 
 
+def _params(allowed: frozenset[str], filters: Mapping[str, Any]) -> dict[str, str] | None:
+    params: dict[str, str] = {}
+    for key, value in filters.items():
+        if key not in allowed:
+            hint = f"; use one of {', '.join(sorted(allowed))}" if allowed else ""
+            raise ValidationError(key, f"unknown filter{hint}")
+        if value is not None:
+            params[key] = _param(key, value)
+    return params or None
+
+
 @attrs.frozen
 class Service:
     """Base of the resource services; built by the client with its transport."""
@@ -80,17 +91,31 @@ class Service:
         filters: Mapping[str, Any],
         timeout: float | None,
     ) -> builtins.list[T]:
-        params: dict[str, str] = {}
-        for key, value in filters.items():
-            if key not in allowed:
-                hint = f"; use one of {', '.join(sorted(allowed))}" if allowed else ""
-                raise ValidationError(key, f"unknown filter{hint}")
-            if value is not None:
-                params[key] = _param(key, value)
         data = await self._transport.request(
-            "GET", prefix, params=params or None, timeout=timeout
+            "GET", prefix, params=_params(allowed, filters), timeout=timeout
         )
         return structure_list(data, cls, method="GET", url=prefix)
+
+    async def _list_rows(
+        self, prefix: str, allowed: frozenset[str], filters: Mapping[str, Any]
+    ) -> builtins.list[dict[str, Any]]:
+        """A listing as plain JSON objects, for callers that read one field of each.
+
+        Bulk reconciliation looks one entity up by name among maybe thousands; building a model
+        of each would cost more than the request (about 10 µs an item, blocking the loop).
+        """
+        data = await self._transport.request("GET", prefix, params=_params(allowed, filters))
+        if data.__class__ is not list and not isinstance(data, list):
+            raise ResponseValidationError(
+                f"expected array, got {json_type(data)}", method="GET", url=prefix
+            )
+        for index, item in enumerate(data):
+            if not isinstance(item, dict):
+                raise ResponseValidationError(
+                    f"expected object, got {json_type(item)}",
+                    path=f"[{index}]", method="GET", url=prefix,
+                )  # fmt: skip
+        return data
 
     async def _send(
         self, method: str, path: str, body: Any, cls: type[T], timeout: float | None

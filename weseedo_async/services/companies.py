@@ -30,6 +30,10 @@ class Companies(Service):
         """Companies the credentials can see; filter: ``dealer=<id>``."""
         return await self._list(_PATH, Company, _FILTERS, filters, timeout)
 
+    async def _rows(self, **filters: Any) -> builtins.list[dict[str, Any]]:
+        """``list()`` as plain JSON objects, for bulk reconciliation (``Service._list_rows``)."""
+        return await self._list_rows(_PATH, _FILTERS, filters)
+
     async def create(self, *, timeout: float | None = None, **fields: Any) -> Company:
         """Create a company.
 

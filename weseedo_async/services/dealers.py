@@ -30,6 +30,10 @@ class Dealers(Service):
         """All dealers the credentials can see (the API documents no filters)."""
         return await self._list(_PATH, Dealer, _FILTERS, filters, timeout)
 
+    async def _rows(self, **filters: Any) -> builtins.list[dict[str, Any]]:
+        """``list()`` as plain JSON objects, for bulk reconciliation (``Service._list_rows``)."""
+        return await self._list_rows(_PATH, _FILTERS, filters)
+
     async def create(self, *, timeout: float | None = None, **fields: Any) -> Dealer:
         """Create a dealer.
 

@@ -32,6 +32,10 @@ class Sites(Service):
         """Sites the credentials can see; filter: ``company=<id>``."""
         return await self._list(_PATH, Site, _FILTERS, filters, timeout)
 
+    async def _rows(self, **filters: Any) -> builtins.list[dict[str, Any]]:
+        """``list()`` as plain JSON objects, for bulk reconciliation (``Service._list_rows``)."""
+        return await self._list_rows(_PATH, _FILTERS, filters)
+
     async def create(self, *, timeout: float | None = None, **fields: Any) -> Site:
         """Create a site.
 

@@ -35,6 +35,10 @@ class Users(Service):
         """
         return await self._list(_PATH, User, _FILTERS, filters, timeout)
 
+    async def _rows(self, **filters: Any) -> builtins.list[dict[str, Any]]:
+        """``list()`` as plain JSON objects, for bulk reconciliation (``Service._list_rows``)."""
+        return await self._list_rows(_PATH, _FILTERS, filters)
+
     async def create(self, *, timeout: float | None = None, **fields: Any) -> User:
         """Create a user.
 
