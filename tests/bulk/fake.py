@@ -36,6 +36,8 @@ class FakeService:
             await asyncio.sleep(0.2)
         if action == "reset-before":
             raise APIConnectionError("reset", method="POST", url="/x")
+        if action == "reset-before-ambiguous":  # never applied, but the client cannot know
+            raise APIConnectionError("reset", method="POST", url="/x", ambiguous=True)
         if action == "conflict" or (
             self.kind == "user" and any(u.email == fields["email"] for u in self.items)
         ):

@@ -209,15 +209,15 @@ async def test_workers_are_a_fixed_pool(client: WeSeeDo) -> None:
     assert peak < 40  # 5 workers + the journal flusher + the server's handlers; never ~300
 
 
-async def test_concurrent_reconciliations_share_listings(sandbox: Sandbox) -> None:
+async def test_lookups_of_one_dealer_are_batched_into_one_listing(sandbox: Sandbox) -> None:
     """Every company create of one dealer lands and then loses its reply: each must be looked up
-    before anything is created again, and lookups that overlap share one listing — still every
-    company exactly once."""
+    before anything is created again, and all of them are settled by a single listing — still
+    every company exactly once."""
     plan = Plan.from_dict(dealer_plan(companies=40))
     sandbox.faults.inject("reset_after_commit", op="companies.create")
     async with make_client(sandbox, max_connections=40) as client:
         report = await provision(client, plan, concurrency=40)
+        listings = [e for e in sandbox.journal if e.op == "companies.list"]
         await assert_exactly_once(client, plan, report)
     assert len(report.reconciled) == 40
-    listings = [e for e in sandbox.journal if e.op == "companies.list"]
-    assert 1 <= len(listings) < 40
+    assert len(listings) == 1

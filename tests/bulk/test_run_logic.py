@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -102,3 +105,69 @@ async def test_a_match_without_a_usable_id_fails_rather_than_creating_again(bad_
     assert "no usable id" in report.failed["c1"]
     assert client.count("company") == 2  # c0 and the one c1 create; never a second c1
     assert "c0" in report.created
+
+
+async def test_a_parked_lookup_waits_for_its_siblings_and_serves_them_all() -> None:
+    client = FakeClient(delay=0.001)
+    plan = run_plan(companies=10, users=0, sites=0)
+    for i in (1, 4, 8):
+        client.script[("company", f"Company {i}")] = "reset-after"
+    report = await provision(client, plan, concurrency=3)  # type: ignore[arg-type]
+    assert sorted(report.reconciled) == ["c1", "c4", "c8"]
+    assert client.lists == 1  # one listing, after the last sibling's create
+    assert client.count("company") == 10
+
+
+async def test_not_found_goes_back_to_be_created_once() -> None:
+    client = FakeClient()
+    plan = run_plan(companies=3, users=0, sites=0)
+    client.script[("company", "Company 1")] = "reset-before-ambiguous"
+    events: list[ProvisionEvent] = []
+    report = await provision(client, plan, on_progress=events.append)  # type: ignore[arg-type]
+    assert report.ok
+    assert report.reconciled == []
+    assert client.count("company") == 3
+    assert client.lists == 1
+    retried = [e for e in events if isinstance(e, Retried) and e.key == "c1"]
+    assert [(e.attempt, e.reason) for e in retried] == [(2, "APIConnectionError")]
+
+
+async def test_stopping_still_settles_what_is_parked() -> None:
+    # c0's reply is lost; the stop comes while it waits for its siblings: it is looked up (and
+    # found) before the run returns, instead of being left pending for a rerun to find.
+    client = FakeClient(delay=0.005)
+    plan = run_plan(companies=30, users=0, sites=0)
+    client.script[("company", "Company 0")] = "reset-after"
+    stop = asyncio.Event()
+
+    def on_progress(event: ProvisionEvent) -> None:
+        if isinstance(event, Created) and event.key == "c3":
+            stop.set()
+
+    report = await provision(client, plan, concurrency=2, stop=stop,  # type: ignore[arg-type]
+                             on_progress=on_progress)
+    assert report.cancelled
+    assert "c0" in report.reconciled
+    assert "c0" not in report.pending
+    assert report.pending  # the stop came before the end
+    assert client.count("company", lambda o: o.name == "Company 0") == 1
+
+
+async def test_intents_of_an_earlier_run_are_looked_up_together(tmp_path: Path) -> None:
+    client = FakeClient()
+    plan = run_plan(companies=6, users=0, sites=0)
+    journal = tmp_path / "run.journal"
+    d0 = await client.dealers.create(name="Dealer 0")
+    for i in (0, 2):
+        await client.companies.create(name=f"Company {i}", dealer=d0.id)
+    # An earlier run (killed) created d0 and wrote intents for c0..c3; c0 and c2 made it.
+    lines = [{"op": "created", "kind": "dealer", "key": "d0", "id": d0.id}] + [
+        {"op": "intent", "kind": "company", "key": f"c{i}"} for i in range(4)
+    ]
+    journal.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    report = await provision(client, plan, journal=journal)  # type: ignore[arg-type]
+    assert report.ok
+    assert report.reused == ["d0"]
+    assert sorted(report.reconciled) == ["c0", "c2"]
+    assert client.count("company") == 6
+    assert client.lists == 1  # the four uncertain companies together

@@ -17,17 +17,22 @@ is journaled. A create that fails ambiguously (the POST may have been applied), 
 e-mail, and an intent left by an earlier run are all settled the same way: look the entity up by
 natural key (user e-mail within the company, company name within the dealer, site name within the
 company, dealer name), adopt it when found, otherwise create again (at most ``max_attempts``).
+
+Lookups are batched. An entity to look up is parked, and its worker moves on; once no entity of the
+same kind, parent and rank is queued or being created any more, one listing settles every entity
+parked there. Listing a dealer's companies can mean a thousand rows, so under faults this is the
+difference between a listing per uncertain company and one per dealer. (Waiting costs nothing: with
+the longest chain first, the parked entities' children would not have started before then anyway.)
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import itertools
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from .._exceptions import (
     APIConnectionError,
@@ -60,8 +65,15 @@ __all__ = ["provision"]
 _log = logging.getLogger("weseedo_async.bulk")
 
 # Lower runs first. An entity's rank is minus the length of the chain it heads (see above);
-# the sentinels go before (stop) or after (all done) every entity.
+# the sentinels go before (stop) or after (all done) every entity, and once stopping, lookups of
+# parked entities go before the stop sentinels.
 _STOP, _DONE = -(1 << 30), 1
+_LOOKUP_NOW = _STOP - 1
+
+#: Entities looked up with one listing: kind, parent id (None for dealers), rank.
+Group: TypeAlias = "tuple[str, str | None, int]"
+#: On the queue: an entity key (create it), a group (look its parked entities up), None (sentinel).
+_Item: TypeAlias = "str | Group | None"
 _STAT_NAMES = ("requests", "retries", "throttled", "token_fetches")
 
 
@@ -104,20 +116,6 @@ async def provision(
     return await run.run(concurrency, stop, drain_timeout)
 
 
-class _LeaderGone(Exception):
-    """The caller leading a shared listing was cancelled before it finished."""
-
-
-class _Batch:
-    """One parent's listing: the fetch in flight and the one waiting to start."""
-
-    __slots__ = ("busy", "next")
-
-    def __init__(self) -> None:
-        self.busy: asyncio.Future[list[dict[str, Any]]] | None = None
-        self.next: asyncio.Future[list[dict[str, Any]]] | None = None
-
-
 class _Run:
     def __init__(
         self,
@@ -143,13 +141,19 @@ class _Run:
         self.dependents: dict[str, list[str]] = {}
         self.rank: dict[str, int] = {}
         self.packages: dict[str, str] = {}
-        self.queue: asyncio.PriorityQueue[tuple[int, int, str | None]] = asyncio.PriorityQueue()
+        self.queue: asyncio.PriorityQueue[tuple[int, int, _Item]] = asyncio.PriorityQueue()
+        self.group_of: dict[str, Group] = {}  # entities on the queue or being created
+        self.open: dict[Group, int] = {}  # how many of those per group
+        self.parked: dict[Group, list[str]] = {}  # entities waiting for their group's lookup
+        self.lookup_queued: set[Group] = set()
+        self.unchecked: set[str] = set()  # intents of an earlier run, not looked up yet
+        self.attempts: dict[str, int] = {}
+        self.last: dict[str, Exception] = {}  # why an entity is being looked up or retried
         self.seq = itertools.count()
         self.remaining = len(plan)
         self.workers = 1
         self.stopping = False
         self.seen = dict.fromkeys(_STAT_NAMES, 0)
-        self.batches: dict[tuple[str, str | None], _Batch] = {}
 
     # -- the run -----------------------------------------------------------------------------------
     async def run(
@@ -162,6 +166,7 @@ class _Run:
         except BaseException:
             await self.journal.close()
             raise
+        self.unchecked = set(self.journal.intents)
         started = time.monotonic()
         before = self._stats()
         self.seen = dict(before)
@@ -202,6 +207,9 @@ class _Run:
     def _begin_stop(self) -> None:
         if not self.stopping:
             self.stopping = True
+            # No more creates, but what is parked may well exist: settle it before stopping.
+            for group in self.parked:
+                self._queue_lookup(group)
             self._finish(_STOP)
 
     def _finish(self, priority: int) -> None:
@@ -210,16 +218,23 @@ class _Run:
 
     async def _worker(self) -> None:
         while True:
-            _, _, key = await self.queue.get()
-            if key is None or self.stopping:
+            _, _, item = await self.queue.get()
+            if item is None:
+                return
+            if isinstance(item, tuple):
+                await self._lookup(item)
+                continue
+            if self.stopping:
                 return
             try:
-                await self._process(self.plan[key])
+                await self._process(self.plan[item])
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - one entity's bug must not stall the run
-                if key not in self.outcome:
-                    self._fail(self.plan[key], exc)
+                if item not in self.outcome:
+                    self._fail(self.plan[item], exc)
+            finally:
+                self._close(item)
 
     # -- setup -------------------------------------------------------------------------------------
     def _check_journal(self) -> None:
@@ -269,59 +284,52 @@ class _Run:
                 self._push(entity)
 
     def _push(self, entity: Entity) -> None:
-        self.queue.put_nowait((self.rank[entity.key], next(self.seq), entity.key))
+        group = (entity.kind, self._parent_id(entity), self.rank[entity.key])
+        self.group_of[entity.key] = group
+        self.open[group] = self.open.get(group, 0) + 1
+        self.queue.put_nowait((group[2], next(self.seq), entity.key))
+
+    def _parent_id(self, entity: Entity) -> str | None:
+        if entity.kind == "dealer":
+            return None
+        if entity.parent is None:  # a top-level company, under an existing dealer
+            dealer = entity.fields.get("dealer")
+            return None if dealer is None else str(dealer)
+        return self.ids[entity.parent]
 
     # -- one entity --------------------------------------------------------------------------------
     async def _process(self, entity: Entity) -> None:
-        journaled = self.journal.journaled.get(entity.key)
+        key = entity.key
+        journaled = self.journal.journaled.get(key)
         if journaled is not None:
             self._created(entity, journaled[1], "journal")
             return
-        # An intent from an earlier run is already durable, and the entity may exist: look first.
-        check = entity.key in self.journal.intents
-        need_intent = not check
-        attempt = 0
-        last: Exception | None = None
-        while True:
-            if check:
-                try:
-                    found = await self._find(entity)
-                except Exception as exc:  # noqa: BLE001 - reported as this entity's failure
-                    self._fail(entity, exc)
-                    return
-                if found is not None:
-                    self.journal.created(entity.kind, entity.key, found)
-                    self._created(entity, found, "reconciled")
-                    return
-                # A 409 not found in this company: the e-mail is taken elsewhere; no retry.
-                if last is not None and (
-                    isinstance(last, ConflictError) or attempt >= self.max_attempts
-                ):
-                    self._fail(entity, last)
-                    return
-            if self.stopping:
-                return  # left pending; an intent already written is reconciled on the rerun
-            attempt += 1
+        if key in self.unchecked:  # an earlier run's intent: the entity may exist, look first
+            self._park(entity)
+            return
+        last = self.last.get(key)
+        while not self.stopping:  # once stopping, left pending (a written intent is looked up)
+            attempt = self.attempts[key] = self.attempts.get(key, 0) + 1
             if last is not None:
-                self._emit(Retried(entity.kind, entity.key, attempt, type(last).__name__))
+                self._emit(Retried(entity.kind, key, attempt, type(last).__name__))
             try:
-                if need_intent:
-                    await self.journal.intent(entity.kind, entity.key)
-                    need_intent = False
-                self._emit(Started(entity.kind, entity.key, attempt))
+                if attempt == 1 and key not in self.journal.intents:
+                    await self.journal.intent(entity.kind, key)
+                self._emit(Started(entity.kind, key, attempt))
                 new_id = await self._create(entity)
             except Exception as exc:  # noqa: BLE001 - sorted below; the rest fails this entity
                 self._note(entity)
                 if _ambiguous(exc) or (entity.kind == "user" and isinstance(exc, ConflictError)):
-                    last, check = exc, True
-                    continue
+                    self.last[key] = exc
+                    self._park(entity)
+                    return
                 if _transient(exc) and attempt < self.max_attempts:
-                    last, check = exc, False
+                    last = exc
                     continue
                 self._fail(entity, exc)
                 return
             self._note(entity)
-            self.journal.created(entity.kind, entity.key, new_id)
+            self.journal.created(entity.kind, key, new_id)
             self._created(entity, new_id, "created")
             return
 
@@ -337,82 +345,101 @@ class _Run:
             return None
         return ref[1] if ref[0] == "id" else self.packages[entity.key]
 
-    async def _find(self, entity: Entity) -> str | None:
-        """The id of the entity on the server, found by natural key, or None."""
-        c = self.client
-        want = entity.natural_key.strip().casefold()
-        fetch: Callable[[], Awaitable[list[dict[str, Any]]]]
-        if entity.kind == "dealer":
-            parent = None
-            fetch = c.dealers._rows
-        elif entity.kind == "company":
-            parent = self.ids[entity.parent] if entity.parent else entity.fields.get("dealer")
-            fetch = functools.partial(c.companies._rows, dealer=parent)
+    # -- lookups -----------------------------------------------------------------------------------
+    def _park(self, entity: Entity) -> None:
+        group = self.group_of[entity.key]
+        self.parked.setdefault(group, []).append(entity.key)
+        if self.stopping:
+            self._queue_lookup(group)
+
+    def _close(self, key: str) -> None:
+        """``key`` left the queue and its create; its group's lookup may start."""
+        group = self.group_of.pop(key)
+        left = self.open[group] - 1
+        if left:
+            self.open[group] = left
         else:
-            assert entity.parent is not None
-            parent = self.ids[entity.parent]
-            service = c.users if entity.kind == "user" else c.sites
-            fetch = functools.partial(service._rows, company=parent)
-        rows = await self._fresh_list((entity.kind, parent), fetch)
-        field = "email" if entity.kind == "user" else "name"
+            del self.open[group]
+            if group in self.parked:
+                self._queue_lookup(group)
+
+    def _queue_lookup(self, group: Group) -> None:
+        if self.stopping:
+            # Ahead of the stop sentinels (a lookup queued earlier at its rank would come after).
+            self.queue.put_nowait((_LOOKUP_NOW, next(self.seq), group))
+        elif group not in self.lookup_queued:
+            self.lookup_queued.add(group)
+            self.queue.put_nowait((group[2], next(self.seq), group))
+
+    async def _lookup(self, group: Group) -> None:
+        """Settle every entity parked in ``group`` with one listing fetched from now on."""
+        self.lookup_queued.discard(group)
+        keys = self.parked.pop(group, None)
+        if not keys:
+            return
+        kind, parent, _ = group
+        try:
+            rows = await self._rows(kind, parent)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - reported as each parked entity's failure
+            for key in keys:
+                self._fail(self.plan[key], exc)
+            return
+        field = "email" if kind == "user" else "name"
+        ids: dict[str, Any] = {}
         for row in rows:
             value = row.get(field)
-            if isinstance(value, str) and value.strip().casefold() == want:
-                found = row.get("id")
-                if not isinstance(found, (str, int)) or isinstance(found, bool) or found == "":
-                    # Never "not found": that would create the entity a second time.
-                    raise ResponseValidationError(
-                        f"the {entity.kind} matching {entity.key!r} has no usable id",
-                        path="id", method="GET", url=f"<{entity.kind} listing>",
-                    )  # fmt: skip
-                return str(found)
-        return None
-
-    async def _fresh_list(
-        self, key: tuple[str, str | None], fetch: Callable[[], Awaitable[list[dict[str, Any]]]]
-    ) -> list[dict[str, Any]]:
-        """A listing fetched after this call began; concurrent callers share one fetch.
-
-        Listing a dealer's companies can mean a thousand of them, and under faults many creates
-        of one dealer need reconciling at once. A caller joins the next fetch (one not yet
-        started, so it will see everything committed before the caller asked) or leads it once
-        the fetch in flight is done.
-        """
-        while True:
-            batch = self.batches.setdefault(key, _Batch())
-            if batch.next is not None:
-                try:
-                    return await asyncio.shield(batch.next)
-                except _LeaderGone:
-                    continue  # the leader was cancelled before it fetched: try again
-            mine: asyncio.Future[list[dict[str, Any]]] = asyncio.get_running_loop().create_future()
-            batch.next = mine
+            if isinstance(value, str):
+                ids.setdefault(value.strip().casefold(), row.get("id"))
+        for key in keys:
             try:
-                while batch.busy is not None:
-                    await asyncio.wait([batch.busy])
-                batch.next = None
-                batch.busy = mine
-                result = await fetch()
-            except BaseException as exc:
-                if batch.next is mine:
-                    batch.next = None
-                if not mine.done():
-                    gone = isinstance(exc, asyncio.CancelledError)
-                    mine.set_exception(_LeaderGone() if gone else exc)
-                    mine.exception()  # retrieved: followers may be none
-                raise
-            else:
-                mine.set_result(result)
-                return result
-            finally:
-                if batch.busy is mine:
-                    batch.busy = None
+                self._settle(self.plan[key], ids)
+            except Exception as exc:  # noqa: BLE001 - as in _worker: never leave it unresolved
+                if key not in self.outcome:
+                    self._fail(self.plan[key], exc)
+
+    def _settle(self, entity: Entity, ids: Mapping[str, Any]) -> None:
+        """Adopt the id listed for ``entity``, or send it back to be created, or give up."""
+        key = entity.key
+        self.unchecked.discard(key)
+        want = entity.natural_key.strip().casefold()
+        if want in ids:
+            found = ids[want]
+            if not isinstance(found, (str, int)) or isinstance(found, bool) or found == "":
+                # Never "not found": that would create the entity a second time.
+                raise ResponseValidationError(
+                    f"the {entity.kind} matching {key!r} has no usable id",
+                    path="id", method="GET", url=f"<{entity.kind} listing>",
+                )  # fmt: skip
+            self.journal.created(entity.kind, key, str(found))
+            self._created(entity, str(found), "reconciled")
+            return
+        last = self.last.get(key)
+        # A 409 not found in this company: the e-mail is taken elsewhere; no retry.
+        if last is not None and (
+            isinstance(last, ConflictError) or self.attempts.get(key, 0) >= self.max_attempts
+        ):
+            self._fail(entity, last)
+        elif not self.stopping:  # when stopping, left pending: the rerun looks it up
+            self._push(entity)
+
+    async def _rows(self, kind: str, parent: str | None) -> list[dict[str, Any]]:
+        c = self.client
+        if kind == "dealer":
+            return await c.dealers._rows()
+        if kind == "company":
+            return await c.companies._rows(dealer=parent)
+        service = c.users if kind == "user" else c.sites
+        return await service._rows(company=parent)
 
     # -- outcomes ----------------------------------------------------------------------------------
     def _created(self, entity: Entity, new_id: str, source: str) -> None:
         key = entity.key
         self.ids[key] = new_id
         self.outcome[key] = "created"
+        self.attempts.pop(key, None)
+        self.last.pop(key, None)
         if source == "journal":
             self.reused.append(key)
         elif source == "reconciled":
@@ -426,6 +453,8 @@ class _Run:
 
     def _fail(self, entity: Entity, exc: BaseException) -> None:
         self.outcome[entity.key] = "failed"
+        self.attempts.pop(entity.key, None)
+        self.last.pop(entity.key, None)
         self.failed[entity.key] = f"{type(exc).__name__}: {exc}"
         self.errors[entity.key] = exc
         self._emit(Failed(entity.kind, entity.key, self.failed[entity.key]))
