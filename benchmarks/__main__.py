@@ -58,22 +58,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     records = []
     for scenario in chosen:
         log(f"scenario {scenario.number} ({scenario.key}): {scenario.title}")
+        n_rounds = rounds if args.rounds or args.quick else rounds + scenario.extra_rounds
         try:
             rows, raw = _harness.run_scenario(
-                scenario, quick=args.quick, rounds=rounds, standin=args.standin, log=log
+                scenario, quick=args.quick, rounds=n_rounds, standin=args.standin, log=log
             )
         except _harness.ServerError as exc:
             log(f"  server failed: {exc}")
             return 2
         records += raw
-        results.append(ScenarioResult(scenario, rows, checks(scenario, rows), args.quick))
+        results.append(
+            ScenarioResult(scenario, rows, checks(scenario, rows), args.quick, n_rounds)
+        )
     elapsed = time.perf_counter() - started
 
     header = [
         f"Generated {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z} by "
         f"`python -m benchmarks{' --quick' if args.quick else ''}"
         f"{''.join(f' --scenario {s.key}' for s in chosen) if args.scenario else ''}` "
-        f"in {elapsed:.0f} s: {rounds} round(s), clients interleaved, medians.",
+        f"in {elapsed:.0f} s: {rounds} round(s) per scenario unless noted, clients interleaved, "
+        "medians.",
         "",
         f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, "
         f"Python {platform.python_version()}, "

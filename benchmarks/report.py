@@ -15,6 +15,7 @@ class ScenarioResult:
     rows: list[Summary]
     checks: list[Check]
     quick: bool
+    rounds: int
 
 
 COLUMNS = (
@@ -94,6 +95,8 @@ def markdown(results: Sequence[ScenarioResult], header: Sequence[str]) -> str:
                 + ", ".join(f"{f['kind']} p={f['probability']:g} on {f['path']}" for f in s.faults)
             )
         knobs.append(f"concurrency {s.concurrency}")
+        if s.extra_rounds and not result.quick:
+            knobs.append(f"{result.rounds} rounds")
         out += [
             f"## {s.number}. {s.title}",
             "",

@@ -92,6 +92,8 @@ class Scenario:
     deadline_s: float = 120.0
     deadline_quick_s: float = 15.0
     with_no_fault_baseline: bool = False
+    #: more rounds than the default (full runs only): runs under a second are the noisiest
+    extra_rounds: int = 0
 
     def size(self, quick: bool) -> int:
         return self.n_quick if quick else self.n
@@ -156,6 +158,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         target="weseedo ≥ 0.80x raw aiohttp throughput (time ÷ floor ≤ 1.25)",
         deadline_s=120.0,
         deadline_quick_s=2.0,
+        extra_rounds=2,
     ),
     Scenario(
         key="latency",

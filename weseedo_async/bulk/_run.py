@@ -38,10 +38,10 @@ from .._exceptions import (
     APIConnectionError,
     ConflictError,
     RateLimitError,
-    ResponseValidationError,
     ServerError,
 )
 from ._journal import Journal, JournalError
+from ._lookup import Batches, Group, fetch_rows, listed_ids, natural, usable_id
 from ._plan import KINDS, Entity, Plan, PlanError, PlanProblem, create_args
 from ._report import (
     Created,
@@ -70,8 +70,6 @@ _log = logging.getLogger("weseedo_async.bulk")
 _STOP, _DONE = -(1 << 30), 1
 _LOOKUP_NOW = _STOP - 1
 
-#: Entities looked up with one listing: kind, parent id (None for dealers), rank.
-Group: TypeAlias = "tuple[str, str | None, int]"
 #: On the queue: an entity key (create it), a group (look its parked entities up), None (sentinel).
 _Item: TypeAlias = "str | Group | None"
 _STAT_NAMES = ("requests", "retries", "throttled", "token_fetches")
@@ -142,10 +140,7 @@ class _Run:
         self.rank: dict[str, int] = {}
         self.packages: dict[str, str] = {}
         self.queue: asyncio.PriorityQueue[tuple[int, int, _Item]] = asyncio.PriorityQueue()
-        self.group_of: dict[str, Group] = {}  # entities on the queue or being created
-        self.open: dict[Group, int] = {}  # how many of those per group
-        self.parked: dict[Group, list[str]] = {}  # entities waiting for their group's lookup
-        self.lookup_queued: set[Group] = set()
+        self.batches = Batches()
         self.unchecked: set[str] = set()  # intents of an earlier run, not looked up yet
         self.attempts: dict[str, int] = {}
         self.last: dict[str, Exception] = {}  # why an entity is being looked up or retried
@@ -208,7 +203,7 @@ class _Run:
         if not self.stopping:
             self.stopping = True
             # No more creates, but what is parked may well exist: settle it before stopping.
-            for group in self.parked:
+            for group in self.batches.parked_groups():
                 self._queue_lookup(group)
             self._finish(_STOP)
 
@@ -285,8 +280,7 @@ class _Run:
 
     def _push(self, entity: Entity) -> None:
         group = (entity.kind, self._parent_id(entity), self.rank[entity.key])
-        self.group_of[entity.key] = group
-        self.open[group] = self.open.get(group, 0) + 1
+        self.batches.enter(entity.key, group)
         self.queue.put_nowait((group[2], next(self.seq), entity.key))
 
     def _parent_id(self, entity: Entity) -> str | None:
@@ -347,51 +341,38 @@ class _Run:
 
     # -- lookups -----------------------------------------------------------------------------------
     def _park(self, entity: Entity) -> None:
-        group = self.group_of[entity.key]
-        self.parked.setdefault(group, []).append(entity.key)
+        group = self.batches.park(entity.key)
         if self.stopping:
             self._queue_lookup(group)
 
     def _close(self, key: str) -> None:
         """``key`` left the queue and its create; its group's lookup may start."""
-        group = self.group_of.pop(key)
-        left = self.open[group] - 1
-        if left:
-            self.open[group] = left
-        else:
-            del self.open[group]
-            if group in self.parked:
-                self._queue_lookup(group)
+        group = self.batches.leave(key)
+        if group is not None:
+            self.queue.put_nowait((group[2], next(self.seq), group))
 
     def _queue_lookup(self, group: Group) -> None:
         if self.stopping:
             # Ahead of the stop sentinels (a lookup queued earlier at its rank would come after).
             self.queue.put_nowait((_LOOKUP_NOW, next(self.seq), group))
-        elif group not in self.lookup_queued:
-            self.lookup_queued.add(group)
+        elif self.batches.to_queue(group) is not None:
             self.queue.put_nowait((group[2], next(self.seq), group))
 
     async def _lookup(self, group: Group) -> None:
         """Settle every entity parked in ``group`` with one listing fetched from now on."""
-        self.lookup_queued.discard(group)
-        keys = self.parked.pop(group, None)
+        keys = self.batches.take(group)
         if not keys:
             return
         kind, parent, _ = group
         try:
-            rows = await self._rows(kind, parent)
+            rows = await fetch_rows(self.client, kind, parent)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - reported as each parked entity's failure
             for key in keys:
                 self._fail(self.plan[key], exc)
             return
-        field = "email" if kind == "user" else "name"
-        ids: dict[str, Any] = {}
-        for row in rows:
-            value = row.get(field)
-            if isinstance(value, str):
-                ids.setdefault(value.strip().casefold(), row.get("id"))
+        ids = listed_ids(rows, "email" if kind == "user" else "name")
         for key in keys:
             try:
                 self._settle(self.plan[key], ids)
@@ -403,17 +384,11 @@ class _Run:
         """Adopt the id listed for ``entity``, or send it back to be created, or give up."""
         key = entity.key
         self.unchecked.discard(key)
-        want = entity.natural_key.strip().casefold()
+        want = natural(entity.natural_key)
         if want in ids:
-            found = ids[want]
-            if not isinstance(found, (str, int)) or isinstance(found, bool) or found == "":
-                # Never "not found": that would create the entity a second time.
-                raise ResponseValidationError(
-                    f"the {entity.kind} matching {key!r} has no usable id",
-                    path="id", method="GET", url=f"<{entity.kind} listing>",
-                )  # fmt: skip
-            self.journal.created(entity.kind, key, str(found))
-            self._created(entity, str(found), "reconciled")
+            found = usable_id(ids[want], entity.kind, key)
+            self.journal.created(entity.kind, key, found)
+            self._created(entity, found, "reconciled")
             return
         last = self.last.get(key)
         # A 409 not found in this company: the e-mail is taken elsewhere; no retry.
@@ -423,15 +398,6 @@ class _Run:
             self._fail(entity, last)
         elif not self.stopping:  # when stopping, left pending: the rerun looks it up
             self._push(entity)
-
-    async def _rows(self, kind: str, parent: str | None) -> list[dict[str, Any]]:
-        c = self.client
-        if kind == "dealer":
-            return await c.dealers._rows()
-        if kind == "company":
-            return await c.companies._rows(dealer=parent)
-        service = c.users if kind == "user" else c.sites
-        return await service._rows(company=parent)
 
     # -- outcomes ----------------------------------------------------------------------------------
     def _created(self, entity: Entity, new_id: str, source: str) -> None:
