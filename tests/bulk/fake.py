@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 from collections.abc import Callable
 from typing import Any
@@ -31,9 +32,13 @@ class FakeService:
     async def create(self, **fields: Any) -> Obj:
         self.owner.stats.requests += 1
         await asyncio.sleep(self.owner.delay)
-        action = self.owner.script.pop((self.kind, fields.get("name") or fields.get("email")), None)
-        if action == "slow":
-            await asyncio.sleep(0.2)
+        name = fields.get("name") or fields.get("email")
+        action = self.owner.always.get((self.kind, name)) or self.owner.script.pop(
+            (self.kind, name), None
+        )
+        if action == "held":  # until released; at most 5 s: a regression fails, it does not hang
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self.owner.release.wait(), 5.0)
         if action == "reset-before":
             raise APIConnectionError("reset", method="POST", url="/x")
         if action == "reset-before-ambiguous":  # never applied, but the client cannot know
@@ -56,6 +61,9 @@ class FakeService:
     async def _rows(self, **filters: Any) -> list[dict[str, Any]]:
         self.owner.stats.requests += 1
         self.owner.lists += 1
+        if self.owner.failing_lists:
+            self.owner.failing_lists -= 1
+            raise ServerError(503, "Unavailable", "listing failed", method="GET", url="/x")
         parent = filters.get("dealer") or filters.get("company")
         return [attrs.asdict(o) for o in self.items if parent is None or o.parent == parent]
 
@@ -69,12 +77,16 @@ class FakeStats:
 
 
 class FakeClient:
-    """``script`` maps (kind, name-or-email) to a failure for the next create of that entity."""
+    """``script`` maps (kind, name-or-email) to a failure for the next create of that entity,
+    ``always`` to one for every create of it; ``failing_lists`` listings fail before any works."""
 
     def __init__(self, delay: float = 0.0) -> None:
         self.delay = delay
         self.stats = FakeStats()
         self.script: dict[tuple[str, Any], str] = {}
+        self.always: dict[tuple[str, Any], str] = {}
+        self.failing_lists = 0
+        self.release = asyncio.Event()
         self.lists = 0
         self.dealers = FakeService(self, "dealer")
         self.companies = FakeService(self, "company")

@@ -92,6 +92,16 @@ def test_duplicate_names_within_scope() -> None:
     Plan.from_dict(other)
 
 
+@pytest.mark.parametrize("variant", ["company 0", "  Company 0", "Company 0\t", "COMPANY 0 "])
+def test_names_that_reconcile_alike_are_duplicates(variant: str) -> None:
+    # Lookups compare trimmed, case-folded names: two such companies would be one to a lookup,
+    # and an uncertain create of one could adopt the other.
+    data = dealer_plan(companies=2)
+    data["dealers"][0]["companies"][0]["name"] = "Company 0"
+    data["dealers"][0]["companies"][1]["name"] = variant
+    assert "same company name" in problems(data)["c1.name"]
+
+
 def test_package_forms() -> None:
     plan = Plan.from_dict({"companies": [
         company(1, package="p-id"), company(2, package={"id": "p2"}),

@@ -9,7 +9,15 @@ from typing import Any
 
 import pytest
 
-from weseedo_async.bulk import Created, Plan, ProvisionEvent, Retried, provision
+from weseedo_async.bulk import (
+    Created,
+    Plan,
+    ProvisionEvent,
+    ReconcileError,
+    Retried,
+    Started,
+    provision,
+)
 
 from .fake import FakeClient
 from .plans import dealer_plan
@@ -56,15 +64,21 @@ async def test_conflict_in_same_company_is_adopted() -> None:
 
 
 async def test_children_start_before_their_level_is_done() -> None:
-    # One slow company must not hold back its siblings' users and sites.
-    client = FakeClient(delay=0.001)
+    # c0's create is held until s1-0 exists: that happens only if c1's user and site do not wait
+    # for the whole company level (c0 included) to finish.
+    client = FakeClient()
     plan = run_plan(companies=20, users=1, sites=1)
-    client.script[("company", "Company 0")] = "slow"
+    client.script[("company", "Company 0")] = "held"
     created: list[str] = []
-    await provision(client, plan, concurrency=2,  # type: ignore[arg-type]
-                    on_progress=lambda e: created.append(e.key) if isinstance(e, Created) else None)
-    slow = created.index("c0")
-    assert {"u1-0", "s1-0"} <= set(created[:slow])
+
+    def on_progress(event: ProvisionEvent) -> None:
+        if isinstance(event, Created):
+            created.append(event.key)
+            if event.key == "s1-0":
+                client.release.set()
+
+    await provision(client, plan, concurrency=2, on_progress=on_progress)  # type: ignore[arg-type]
+    assert created.index("s1-0") < created.index("c0")
 
 
 async def test_longest_remaining_chain_goes_first() -> None:
@@ -171,3 +185,83 @@ async def test_intents_of_an_earlier_run_are_looked_up_together(tmp_path: Path) 
     assert sorted(report.reconciled) == ["c0", "c2"]
     assert client.count("company") == 6
     assert client.lists == 1  # the four uncertain companies together
+
+
+async def test_a_listing_that_fails_fails_what_it_was_to_settle() -> None:
+    client = FakeClient()
+    plan = run_plan(companies=3, users=1, sites=0)
+    client.script[("company", "Company 1")] = "reset-after"
+    client.failing_lists = 1
+    report = await provision(client, plan)  # type: ignore[arg-type]
+    assert list(report.failed) == ["c1"]
+    assert "listing failed" in report.failed["c1"]
+    assert report.skipped == ["u1-0"]
+    assert client.count("company") == 3  # nothing created again without knowing
+
+
+async def test_a_listing_that_fails_while_stopping_leaves_the_entity_pending() -> None:
+    client = FakeClient(delay=0.005)
+    plan = run_plan(companies=30, users=0, sites=0)
+    client.script[("company", "Company 0")] = "reset-after"
+    client.failing_lists = 1
+    stop = asyncio.Event()
+    report = await provision(client, plan, concurrency=2, stop=stop,  # type: ignore[arg-type]
+                             on_progress=lambda e: stop.set() if e.key == "c3" else None)
+    assert report.cancelled
+    assert "c0" in report.pending  # its intent stays in the journal: the rerun looks it up
+    assert "c0" not in report.failed
+
+
+async def test_attempts_run_out_through_repeated_lookups() -> None:
+    # Every create of c1 fails before it is applied, but the client cannot know: each time it is
+    # looked up (not there), then sent again, until max_attempts.
+    client = FakeClient()
+    plan = run_plan(companies=2, users=0, sites=0)
+    client.always[("company", "Company 1")] = "reset-before-ambiguous"
+    events: list[ProvisionEvent] = []
+    report = await provision(client, plan, max_attempts=3,  # type: ignore[arg-type]
+                             on_progress=events.append)
+    assert list(report.failed) == ["c1"]
+    assert "APIConnectionError" in report.failed["c1"]
+    assert client.count("company") == 1
+    assert client.lists == 3
+    assert [e.attempt for e in events if isinstance(e, Started) and e.key == "c1"] == [1, 2, 3]
+
+
+async def test_a_match_that_is_another_entity_is_not_adopted() -> None:
+    # The listing names c0's company "Company 1" too (a server-side rename, say): c1 must neither
+    # take c0's id (c1 would be lost) nor be created blindly.
+    client = FakeClient()
+    plan = run_plan(companies=2, users=0, sites=0)
+    client.script[("company", "Company 1")] = "reset-before-ambiguous"
+    rows = client.companies._rows
+
+    async def renamed(**filters: Any) -> list[dict[str, Any]]:
+        return [{**row, "name": "Company 1"} for row in await rows(**filters)]
+
+    client.companies._rows = renamed  # type: ignore[method-assign]
+    report = await provision(client, plan)  # type: ignore[arg-type]
+    assert list(report.failed) == ["c1"]
+    assert isinstance(report.errors["c1"], ReconcileError)
+    assert "is already 'c0'" in report.failed["c1"]
+    assert report.created["c0"] != report.created.get("c1")
+
+
+async def test_cancelling_settles_what_is_parked_and_journals_it(tmp_path: Path) -> None:
+    client = FakeClient(delay=0.005)
+    plan = run_plan(companies=30, users=0, sites=0)
+    client.script[("company", "Company 0")] = "reset-after"
+    journal = tmp_path / "run.journal"
+
+    def on_progress(event: ProvisionEvent) -> None:
+        if event.key == "c3" and isinstance(event, Created):
+            task.cancel()
+
+    task = asyncio.create_task(provision(client, plan, concurrency=2,  # type: ignore[arg-type]
+                                         journal=journal, on_progress=on_progress))
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    records = [json.loads(line) for line in journal.read_text().splitlines()]
+    c0 = [r for r in records if r.get("key") == "c0"]
+    assert [r["op"] for r in c0] == ["intent", "created"]
+    assert client.count("company", lambda o: o.name == "Company 0") == 1

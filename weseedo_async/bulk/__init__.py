@@ -20,6 +20,7 @@ company name within the dealer, site name within the company, dealer name) befor
 """
 
 from ._journal import JournalError
+from ._lookup import ReconcileError
 from ._plan import Entity, Plan, PlanError, PlanProblem
 from ._report import (
     Created,
@@ -45,6 +46,7 @@ __all__ = [
     "ProgressCallback",
     "ProvisionEvent",
     "ProvisionReport",
+    "ReconcileError",
     "Retried",
     "Skipped",
     "Started",

@@ -10,12 +10,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, TypeAlias
 
-from .._exceptions import ResponseValidationError
+from .._exceptions import ResponseValidationError, WeSeeDoError
 
 if TYPE_CHECKING:
     from .._client import WeSeeDo
 
-__all__ = ["Batches", "Group", "fetch_rows", "listed_ids", "natural", "usable_id"]
+__all__ = ["Batches", "Group", "ReconcileError", "fetch_rows", "listed_ids", "natural", "usable_id"]
+
+class ReconcileError(WeSeeDoError):
+    """A lookup by natural key found a match it cannot safely adopt for this entity.
+
+    The listed entity already belongs to another key of the plan: adopting it would lose this one,
+    creating this one could duplicate it, so the entity fails and a person decides.
+    """
+
 
 #: Entities looked up with one listing: kind, parent id (None for dealers), rank.
 Group: TypeAlias = "tuple[str, str | None, int]"
@@ -49,10 +57,6 @@ class Batches:
             self._open[group] = left
             return None
         del self._open[group]
-        return self.to_queue(group)
-
-    def to_queue(self, group: Group) -> Group | None:
-        """``group`` if it has parked entities and no lookup queued yet (and marks it queued)."""
         if group in self._parked and group not in self._queued:
             self._queued.add(group)
             return group

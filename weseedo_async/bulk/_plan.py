@@ -255,7 +255,8 @@ class _Builder:
         name = entity.fields.get("name")
         if not isinstance(name, str):
             return
-        slot = (entity.kind, scope, name.casefold())
+        # As reconciliation compares them (bulk/_lookup.natural): "Acme" and "acme " are one name.
+        slot = (entity.kind, scope, name.strip().casefold())
         other = self.names.setdefault(slot, entity.key)
         if other != entity.key:
             where = f" within {scope}" if scope else ""

@@ -41,7 +41,15 @@ from .._exceptions import (
     ServerError,
 )
 from ._journal import Journal, JournalError
-from ._lookup import Batches, Group, fetch_rows, listed_ids, natural, usable_id
+from ._lookup import (
+    Batches,
+    Group,
+    ReconcileError,
+    fetch_rows,
+    listed_ids,
+    natural,
+    usable_id,
+)
 from ._plan import KINDS, Entity, Plan, PlanError, PlanProblem, create_args
 from ._report import (
     Created,
@@ -93,10 +101,11 @@ async def provision(
     checks what may have been (see :mod:`weseedo_async.bulk`). ``on_progress`` receives
     :class:`ProvisionEvent` objects (it must be quick; an exception in it is logged and ignored).
 
-    Stopping: when ``stop`` is set, no new create starts, creates in flight get ``drain_timeout``
-    seconds to finish, and the report comes back with ``cancelled=True`` and the unstarted keys in
-    ``pending``. Cancelling the task does the same draining and journaling, then re-raises
-    :class:`asyncio.CancelledError` (so ``asyncio.timeout`` and task groups keep working).
+    Stopping: when ``stop`` is set, no new create starts, creates in flight and the lookups of
+    uncertain ones get ``drain_timeout`` seconds to finish, and the report comes back with
+    ``cancelled=True`` and the unstarted (or still uncertain) keys in ``pending``. Cancelling the
+    task does the same draining and journaling, then re-raises :class:`asyncio.CancelledError` (so
+    ``asyncio.timeout`` and task groups keep working).
 
     Raises :class:`PlanError` when a package name is unknown, :class:`JournalError` when the journal
     cannot be used; in both cases before any create is sent.
@@ -129,6 +138,7 @@ class _Run:
         self.on_progress = on_progress
         self.max_attempts = max_attempts
         self.ids: dict[str, str] = {}
+        self.owner: dict[tuple[str, str], str] = {}  # (kind, id) -> key
         self.outcome: dict[str, str] = {}
         self.failed: dict[str, str] = {}
         self.errors: dict[str, BaseException] = {}
@@ -204,7 +214,7 @@ class _Run:
             self.stopping = True
             # No more creates, but what is parked may well exist: settle it before stopping.
             for group in self.batches.parked_groups():
-                self._queue_lookup(group)
+                self._lookup_before_stopping(group)
             self._finish(_STOP)
 
     def _finish(self, priority: int) -> None:
@@ -343,7 +353,7 @@ class _Run:
     def _park(self, entity: Entity) -> None:
         group = self.batches.park(entity.key)
         if self.stopping:
-            self._queue_lookup(group)
+            self._lookup_before_stopping(group)
 
     def _close(self, key: str) -> None:
         """``key`` left the queue and its create; its group's lookup may start."""
@@ -351,12 +361,10 @@ class _Run:
         if group is not None:
             self.queue.put_nowait((group[2], next(self.seq), group))
 
-    def _queue_lookup(self, group: Group) -> None:
-        if self.stopping:
-            # Ahead of the stop sentinels (a lookup queued earlier at its rank would come after).
-            self.queue.put_nowait((_LOOKUP_NOW, next(self.seq), group))
-        elif self.batches.to_queue(group) is not None:
-            self.queue.put_nowait((group[2], next(self.seq), group))
+    def _lookup_before_stopping(self, group: Group) -> None:
+        # Ahead of the stop sentinels: a lookup queued earlier at its rank would come after them.
+        # A second lookup of a group finds nothing left to settle and returns at once.
+        self.queue.put_nowait((_LOOKUP_NOW, next(self.seq), group))
 
     async def _lookup(self, group: Group) -> None:
         """Settle every entity parked in ``group`` with one listing fetched from now on."""
@@ -369,9 +377,12 @@ class _Run:
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - reported as each parked entity's failure
-            for key in keys:
-                self._fail(self.plan[key], exc)
+            self._note(self.plan[keys[0]])
+            if not self.stopping:  # when stopping, left pending: the rerun looks them up
+                for key in keys:
+                    self._fail(self.plan[key], exc)
             return
+        self._note(self.plan[keys[0]])  # the listing's retries and throttles
         ids = listed_ids(rows, "email" if kind == "user" else "name")
         for key in keys:
             try:
@@ -387,6 +398,11 @@ class _Run:
         want = natural(entity.natural_key)
         if want in ids:
             found = usable_id(ids[want], entity.kind, key)
+            other = self.owner.get((entity.kind, found))
+            if other is not None:
+                raise ReconcileError(
+                    f"the listed {entity.kind} {entity.natural_key!r} is already {other!r}"
+                )
             self.journal.created(entity.kind, key, found)
             self._created(entity, found, "reconciled")
             return
@@ -403,6 +419,7 @@ class _Run:
     def _created(self, entity: Entity, new_id: str, source: str) -> None:
         key = entity.key
         self.ids[key] = new_id
+        self.owner[entity.kind, new_id] = key
         self.outcome[key] = "created"
         self.attempts.pop(key, None)
         self.last.pop(key, None)
