@@ -13,6 +13,7 @@ import json as jsonlib
 import logging
 import time
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from typing import Any
 
 import aiohttp
@@ -47,6 +48,13 @@ from ._stats import Stats
 __all__ = ["Transport"]
 
 logger = get_logger("transport")
+
+#: Told about each retry (``"retry"``, the reason) and each 429/503 reply (``"throttle"``,
+#: ``"status 429"``) of requests made in the current task. Internal: bulk provisioning sets it per
+#: worker, so its Retried and Throttled events name the entity whose request it was.
+observer: ContextVar[Callable[[str, str], None] | None] = ContextVar(
+    "weseedo_observer", default=None
+)
 _RATE_HEADERS = ("X-RateLimit-Remaining", "RateLimit-Remaining", "RateLimit", "quota-used")
 _MAX_MESSAGE = 500
 _dumps = jsonlib.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
@@ -239,6 +247,9 @@ class Transport:
         retry_after = None
         if status == 429 or status == 503:
             stats.throttled += 1
+            watcher = observer.get()
+            if watcher is not None:
+                watcher("throttle", f"status {status}")
             retry_after = parse_retry_after(reply_headers, time.time())
             if not is_testing() and (status == 429 or retry_after is not None):
                 gate.on_throttle(retry_after, sent_at)
@@ -246,6 +257,9 @@ class Transport:
 
     def _on_retry(self, event: RetryEvent) -> None:
         self.stats.retries += 1
+        watcher = observer.get()
+        if watcher is not None:
+            watcher("retry", event.reason)
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
                 "retry %s %s after attempt %d (%s), waiting %.3fs",

@@ -48,7 +48,12 @@ class Created(ProvisionEvent):
 
 @frozen
 class Retried(ProvisionEvent):
-    """The create of ``key`` is tried again after ``reason`` (its outcome was checked first)."""
+    """A request for ``key`` is tried again after ``reason``.
+
+    ``attempt`` ≥ 2: the create itself is sent again (after a failure before it was applied, or a
+    lookup that did not find it). ``attempt`` 0: the client retried one request (the create or a
+    lookup's listing) within an attempt, e.g. ``reason="status 503"``.
+    """
 
     attempt: int = 1
     reason: str = ""
@@ -56,8 +61,7 @@ class Retried(ProvisionEvent):
 
 @frozen
 class Throttled(ProvisionEvent):
-    """The client saw ``count`` more 429 replies while ``key`` was being created (client-wide count;
-    the 429s may belong to a concurrent request)."""
+    """A request for ``key`` (its create or a lookup's listing) was answered 429 or 503."""
 
     count: int = 1
 

@@ -28,6 +28,8 @@ the longest chain first, the parked entities' children would not have started be
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import functools
 import itertools
 import logging
 import time
@@ -40,6 +42,7 @@ from .._exceptions import (
     RateLimitError,
     ServerError,
 )
+from .._transport import observer
 from ._journal import Journal, JournalError
 from ._lookup import (
     Batches,
@@ -158,7 +161,6 @@ class _Run:
         self.remaining = len(plan)
         self.workers = 1
         self.stopping = False
-        self.seen = dict.fromkeys(_STAT_NAMES, 0)
 
     # -- the run -----------------------------------------------------------------------------------
     async def run(
@@ -174,7 +176,6 @@ class _Run:
         self.unchecked = set(self.journal.intents)
         started = time.monotonic()
         before = self._stats()
-        self.seen = dict(before)
         self._link()
         self.workers = max(1, min(concurrency, len(self.plan)))
         workers = [asyncio.create_task(self._worker()) for _ in range(self.workers)]
@@ -231,14 +232,18 @@ class _Run:
                 continue
             if self.stopping:
                 return
+            entity = self.plan[item]
+            attributed = self._attribute(entity)
             try:
-                await self._process(self.plan[item])
+                await self._process(entity)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - one entity's bug must not stall the run
                 if item not in self.outcome:
-                    self._fail(self.plan[item], exc)
+                    self._fail(entity, exc)
             finally:
+                if attributed is not None:
+                    observer.reset(attributed)
                 self._close(item)
 
     # -- setup -------------------------------------------------------------------------------------
@@ -322,7 +327,6 @@ class _Run:
                 self._emit(Started(entity.kind, key, attempt))
                 new_id = await self._create(entity)
             except Exception as exc:  # noqa: BLE001 - sorted below; the rest fails this entity
-                self._note(entity)
                 if _ambiguous(exc) or (entity.kind == "user" and isinstance(exc, ConflictError)):
                     self.last[key] = exc
                     self._park(entity)
@@ -332,7 +336,6 @@ class _Run:
                     continue
                 self._fail(entity, exc)
                 return
-            self._note(entity)
             self.journal.created(entity.kind, key, new_id)
             self._created(entity, new_id, "created")
             return
@@ -372,17 +375,19 @@ class _Run:
         if not keys:
             return
         kind, parent, _ = group
+        attributed = self._attribute(self.plan[keys[0]])  # the listing's retries and 429s
         try:
             rows = await fetch_rows(self.client, kind, parent)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - reported as each parked entity's failure
-            self._note(self.plan[keys[0]])
             if not self.stopping:  # when stopping, left pending: the rerun looks them up
                 for key in keys:
                     self._fail(self.plan[key], exc)
             return
-        self._note(self.plan[keys[0]])  # the listing's retries and throttles
+        finally:
+            if attributed is not None:
+                observer.reset(attributed)
         ids = listed_ids(rows, "email" if kind == "user" else "name")
         for key in keys:
             try:
@@ -471,17 +476,17 @@ class _Run:
         stats = getattr(self.client, "stats", None)
         return {name: int(getattr(stats, name, 0) or 0) for name in _STAT_NAMES}
 
-    def _note(self, entity: Entity) -> None:
-        """Turn the client's counters into events for the entity whose request just ended."""
+    def _attribute(self, entity: Entity) -> contextvars.Token[Any] | None:
+        """Until reset, the retries and 429s of this task's requests are ``entity``'s events."""
         if self.on_progress is None:
-            return
-        now = self._stats()
-        if now["throttled"] > self.seen["throttled"]:
-            count = now["throttled"] - self.seen["throttled"]
-            self._emit(Throttled(entity.kind, entity.key, count))
-        if now["retries"] > self.seen["retries"]:
-            self._emit(Retried(entity.kind, entity.key, 0, "transport"))
-        self.seen = now
+            return None
+        return observer.set(functools.partial(self._observed, entity))
+
+    def _observed(self, entity: Entity, what: str, detail: str) -> None:
+        if what == "retry":
+            self._emit(Retried(entity.kind, entity.key, 0, detail))
+        else:
+            self._emit(Throttled(entity.kind, entity.key, 1))
 
     def _report(self, before: Mapping[str, int], duration: float) -> ProvisionReport:
         after = self._stats()
