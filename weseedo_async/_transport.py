@@ -116,6 +116,9 @@ class Transport:
                 timeout=self._timeout,
                 raise_for_status=False,
                 headers={"Accept": "application/json"},
+                # The API authenticates with the bearer token; a cookie jar would only cost time
+                # on every request and reply (and could carry one caller's state into another's).
+                cookie_jar=aiohttp.DummyCookieJar(),
             )
             self._session = session
         elif session.closed:

@@ -429,3 +429,24 @@ async def test_request_body_is_the_guides_json(serve_api: Any) -> None:
                     "phone": "+31612345678", "language": "nl"},
         "notification_contact": {"email": "developer@weseedo.nl"},
     }]
+
+
+async def test_cookies_set_by_the_server_are_not_sent_back(serve_api: Any) -> None:
+    # The bearer token is the only credential: a cookie from one reply (a load balancer's, or a
+    # session cookie) must not ride along on later requests.
+    tokens: list[int] = []
+    cookies: list[str | None] = []
+
+    async def dealers(request: web.Request) -> web.Response:
+        cookies.append(request.headers.get("Cookie"))
+        response = ok([DEALER])
+        response.set_cookie("session", "abc123")
+        return response
+
+    routes = {("POST", "/oauth/token"): token_handler(tokens),
+              ("GET", "/management/dealers"): dealers}
+    # By name: aiohttp's default jar ignores cookies from bare IP addresses anyway.
+    async with serve_api(routes) as base, client(base.replace("127.0.0.1", "localhost")) as api:
+        await api.dealers.list()
+        await api.dealers.list()
+    assert cookies == [None, None]
