@@ -44,6 +44,7 @@ __all__ = [
     "json_type",
     "make_converter",
     "parse_datetime",
+    "rows",
     "structure",
     "structure_list",
     "unstructure",
@@ -325,12 +326,16 @@ def structure(data: Any, cls: type[T], *, method: str = "", url: str = "") -> T:
         raise _fail(data, cls, exc, "", method, url) from None
 
 
-def structure_list(data: Any, cls: type[T], *, method: str = "", url: str = "") -> list[T]:
-    """Build a list of ``cls`` from a reply's array; errors are pathed ``[2].contact.email``."""
+def _expect_array(data: Any, method: str, url: str) -> None:
     if data.__class__ is not list and not isinstance(data, list):
         raise ResponseValidationError(
             f"expected array, got {json_type(data)}", method=method, url=url
         )
+
+
+def structure_list(data: Any, cls: type[T], *, method: str = "", url: str = "") -> list[T]:
+    """Build a list of ``cls`` from a reply's array; errors are pathed ``[2].contact.email``."""
+    _expect_array(data, method, url)
     hook = _hook(cls)
     out: list[T] = []
     append = out.append
@@ -340,6 +345,17 @@ def structure_list(data: Any, cls: type[T], *, method: str = "", url: str = "") 
         except Exception as exc:  # noqa: BLE001  # see structure()
             raise _fail(item, cls, exc, f"[{index}]", method, url) from None
     return out
+
+
+def rows(data: Any, *, method: str = "", url: str = "") -> list[dict[str, Any]]:
+    """A reply's array of objects as plain dicts, checked for that shape only (no models)."""
+    _expect_array(data, method, url)
+    for index, item in enumerate(data):
+        if item.__class__ is not dict and not isinstance(item, dict):
+            raise ResponseValidationError(
+                f"expected object, got {json_type(item)}", path=f"[{index}]", method=method, url=url
+            )
+    return data  # type: ignore[no-any-return]  # checked above
 
 
 def unstructure(obj: Any) -> Any:

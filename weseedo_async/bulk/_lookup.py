@@ -11,11 +11,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from .._exceptions import ResponseValidationError, WeSeeDoError
+from ._plan import natural
 
 if TYPE_CHECKING:
     from .._client import WeSeeDo
 
-__all__ = ["Batches", "Group", "ReconcileError", "fetch_rows", "listed_ids", "natural", "usable_id"]
+__all__ = ["Batches", "Group", "ReconcileError", "fetch_rows", "listed_ids", "usable_id"]
+
 
 class ReconcileError(WeSeeDoError):
     """A lookup by natural key found a match it cannot safely adopt for this entity.
@@ -72,7 +74,7 @@ class Batches:
 
 
 def listed_ids(rows: list[dict[str, Any]], field: str) -> dict[str, Any]:
-    """Natural key (``field``, see :func:`natural`) → the listed ``id`` as is; first row wins."""
+    """Natural key (``field``, see ``_plan.natural``) → the listed ``id`` as is; first row wins."""
     ids: dict[str, Any] = {}
     for row in rows:
         value = row.get(field)
@@ -101,8 +103,3 @@ async def fetch_rows(client: WeSeeDo, kind: str, parent: str | None) -> list[dic
         return await client.companies._rows(dealer=parent)
     service = client.users if kind == "user" else client.sites
     return await service._rows(company=parent)
-
-
-def natural(value: str) -> str:
-    """How natural keys are compared: trimmed and case-folded."""
-    return value.strip().casefold()

@@ -19,9 +19,16 @@ from attrs import field, frozen
 from .. import _validation
 from .._exceptions import ValidationError
 
-__all__ = ["KINDS", "Entity", "Kind", "Plan", "PlanError", "PlanProblem"]
+__all__ = ["KINDS", "Entity", "Kind", "Plan", "PlanError", "PlanProblem", "natural"]
 
 Kind = Literal["dealer", "company", "user", "site"]
+
+
+def natural(value: str) -> str:
+    """How names and e-mails are compared, in a plan and in lookups: trimmed and case-folded."""
+    return value.strip().casefold()
+
+
 #: The kinds in creation order: a kind's parent always comes before it.
 KINDS: tuple[Kind, ...] = ("dealer", "company", "user", "site")
 
@@ -255,8 +262,8 @@ class _Builder:
         name = entity.fields.get("name")
         if not isinstance(name, str):
             return
-        # As reconciliation compares them (bulk/_lookup.natural): "Acme" and "acme " are one name.
-        slot = (entity.kind, scope, name.strip().casefold())
+        # As reconciliation compares them: "Acme" and "acme " are one name.
+        slot = (entity.kind, scope, natural(name))
         other = self.names.setdefault(slot, entity.key)
         if other != entity.key:
             where = f" within {scope}" if scope else ""
@@ -307,7 +314,7 @@ class _Builder:
         email = user.fields.get("email")
         if not isinstance(email, str):
             return
-        other = self.emails.setdefault(email.strip().casefold(), user.key)
+        other = self.emails.setdefault(natural(email), user.key)
         if other != user.key:
             self.problem(user.key, "email", f"same e-mail as user {other!r}")
 

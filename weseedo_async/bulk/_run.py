@@ -50,10 +50,9 @@ from ._lookup import (
     ReconcileError,
     fetch_rows,
     listed_ids,
-    natural,
     usable_id,
 )
-from ._plan import KINDS, Entity, Plan, PlanError, PlanProblem, create_args
+from ._plan import KINDS, Entity, Plan, PlanError, PlanProblem, create_args, natural
 from ._report import (
     Created,
     Failed,

@@ -13,8 +13,8 @@ from urllib.parse import quote
 
 import attrs
 
-from .._converter import json_type, structure, structure_list
-from .._exceptions import ResponseValidationError, ValidationError
+from .._converter import rows, structure, structure_list
+from .._exceptions import ValidationError
 from .._validation import check_id
 
 __all__ = ["Service", "Transport"]
@@ -105,17 +105,7 @@ class Service:
         of each would cost more than the request (about 10 µs an item, blocking the loop).
         """
         data = await self._transport.request("GET", prefix, params=_params(allowed, filters))
-        if data.__class__ is not list and not isinstance(data, list):
-            raise ResponseValidationError(
-                f"expected array, got {json_type(data)}", method="GET", url=prefix
-            )
-        for index, item in enumerate(data):
-            if not isinstance(item, dict):
-                raise ResponseValidationError(
-                    f"expected object, got {json_type(item)}",
-                    path=f"[{index}]", method="GET", url=prefix,
-                )  # fmt: skip
-        return data
+        return rows(data, method="GET", url=prefix)
 
     async def _send(
         self, method: str, path: str, body: Any, cls: type[T], timeout: float | None
