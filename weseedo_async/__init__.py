@@ -18,12 +18,15 @@ from ._exceptions import (
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
+    RedirectError,
     ResponseValidationError,
     ServerError,
     ValidationError,
     WeSeeDoError,
 )
-from ._retry import RetryEvent, RetryPolicy, set_testing
+from ._hooks import Hooks, RequestEvent, ResponseEvent, RetryEvent, ThrottleEvent
+from ._log import configure_from_env
+from ._retry import RetryPolicy, set_testing
 from ._stats import Stats
 from .models import (
     AutoLogin,
@@ -46,8 +49,18 @@ from .models import (
     User,
     UserRef,
 )
+from .models.inputs import (
+    ContactDict,
+    EntityRefDict,
+    InviteeDict,
+    NotificationContactDict,
+)
+from .services import RawResponse
 
 __version__ = "0.1.0"
+
+# WESEEDO_LOG=debug|info|warning turns the SDK's logging on without code.
+configure_from_env()
 
 __all__ = [
     "APIConnectionError",
@@ -61,20 +74,29 @@ __all__ = [
     "CompanyRef",
     "ConflictError",
     "Contact",
+    "ContactDict",
     "Dealer",
     "Entity",
     "EntityRef",
+    "EntityRefDict",
     "Environment",
+    "Hooks",
     "Invitee",
+    "InviteeDict",
     "Me",
     "Meeting",
     "NotFoundError",
     "NotificationContact",
+    "NotificationContactDict",
     "Package",
     "Participant",
     "PermissionDeniedError",
     "RateLimitError",
+    "RawResponse",
+    "RedirectError",
+    "RequestEvent",
     "Reseller",
+    "ResponseEvent",
     "ResponseValidationError",
     "RetryEvent",
     "RetryPolicy",
@@ -83,6 +105,7 @@ __all__ = [
     "SiteRef",
     "SmsResult",
     "Stats",
+    "ThrottleEvent",
     "User",
     "UserRef",
     "ValidationError",

@@ -1,19 +1,23 @@
-"""Where the API lives and how the client is set up: environments, settings, ``from_env``."""
+"""Where the API lives and how a client is set up: environments, settings, ``from_env``.
+
+:class:`Settings` checks every argument once, with attrs validators, and raises a
+:class:`~weseedo_async.ValidationError` that names the bad one before anything is sent.
+"""
 
 from __future__ import annotations
 
 import enum
+import math
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import attrs
 
 from ._exceptions import ValidationError
 from ._retry import RetryPolicy
 
-__all__ = ["ENV_VARS", "Environment", "Settings", "settings_from_env"]
-
-ENV_VARS = ("WESEEDO_CLIENT_ID", "WESEEDO_CLIENT_SECRET", "WESEEDO_BASE_URL", "WESEEDO_TOKEN_URL")
+__all__ = ["Environment", "Settings", "check_view_options", "settings_from_env"]
 
 
 class Environment(enum.Enum):
@@ -24,6 +28,7 @@ class Environment(enum.Enum):
     """
 
     SANDBOX = ("https://sandbox-api.weseedo.nl/api/v2", None, "json")
+    """The vendor's hosted sandbox (not the embedded one: see ``weseedo_async.sandbox``)."""
     PRODUCTION = ("https://api.weseedo.nl/api/v2", None, "json")
     KPN = (
         "https://api-prd.kpn.com/communication/weseedo/weseedopersonal",
@@ -38,108 +43,181 @@ class Environment(enum.Enum):
         self.token_format = token_format
 
 
-_GRANTS = ("client_credentials", "password")
-_FORMATS = ("json", "form")
+# -- checks: (field name, value); attrs validators call them through _v ---------------------------
 
 
-def _required(field: str, value: str | None) -> str:
-    if not value or not value.strip():
-        raise ValidationError(field, "must be a non-empty string")
-    return value
+def _text(name: str, value: Any) -> None:
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError(name, "must be a non-empty string")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError(name, "is not valid text") from None
 
 
-@attrs.frozen
+def _positive(name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValidationError(name, "must be a number")
+    if not math.isfinite(value) or value <= 0:
+        raise ValidationError(name, "must be positive")
+
+
+def _connections(name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValidationError(name, "must be a whole number, at least 1")
+
+
+def _http_url(name: str, value: Any) -> None:
+    _text(name, value)
+    if not value.startswith(("http://", "https://")):
+        raise ValidationError(name, "must start with http:// or https://")
+
+
+def _one_of(*allowed: str) -> Callable[[str, Any], None]:
+    def check(name: str, value: Any) -> None:
+        if value not in allowed:
+            raise ValidationError(name, f"must be one of {', '.join(allowed)}")
+
+    return check
+
+
+def _instance_of(kind: type, what: str) -> Callable[[str, Any], None]:
+    def check(name: str, value: Any) -> None:
+        if not isinstance(value, kind):
+            raise ValidationError(name, f"must be {what}")
+
+    return check
+
+
+def _v(check: Callable[[str, Any], None], *, optional: bool = False) -> Any:
+    """An attrs validator running ``check`` (``optional``: None passes)."""
+
+    def validator(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if value is None and optional:
+            return
+        check(attribute.name, value)
+
+    return validator
+
+
+@attrs.frozen(kw_only=True)
 class Settings:
-    """Everything a client needs to talk to the API. Secrets are kept out of ``repr()``."""
+    """Everything a client needs to talk to the API. Secrets are kept out of ``repr()``.
 
-    client_id: str
-    client_secret: str = attrs.field(repr=False)
-    base_url: str
-    token_url: str
-    token_format: str = "json"  # noqa: S105 -- a body format name, not a password
-    grant: str = "client_credentials"
-    username: str | None = None
-    password: str | None = attrs.field(default=None, repr=False)
-    max_connections: int = 100
-    timeout: float = 30.0
-    connect_timeout: float = 10.0
-    retry: RetryPolicy = attrs.Factory(RetryPolicy)
-    max_rate: float | None = None
-    verify_ssl: bool = True
+    Build it with :meth:`resolve`, which fills in what the environment implies.
+    """
+
+    client_id: str = attrs.field(validator=_v(_text))
+    client_secret: str = attrs.field(repr=False, validator=_v(_text))
+    environment: Environment = attrs.field(
+        default=Environment.SANDBOX, validator=_v(_instance_of(Environment, "an Environment"))
+    )
+    base_url: str = attrs.field(validator=_v(_http_url))
+    token_url: str = attrs.field(validator=_v(_http_url))
+    token_format: str = attrs.field(default="json", validator=_v(_one_of("json", "form")))
+    grant: str = attrs.field(default="client_credentials",
+                             validator=_v(_one_of("client_credentials", "password")))
+    username: str | None = attrs.field(default=None, validator=_v(_text, optional=True))
+    password: str | None = attrs.field(
+        default=None, repr=False, validator=_v(_text, optional=True)
+    )
+    max_connections: int = attrs.field(default=100, validator=_v(_connections))
+    timeout: float = attrs.field(default=30.0, validator=_v(_positive))
+    connect_timeout: float = attrs.field(default=10.0, validator=_v(_positive))
+    deadline: float = attrs.field(default=70.0, validator=_v(_positive))
+    retry: RetryPolicy = attrs.field(
+        factory=RetryPolicy, validator=_v(_instance_of(RetryPolicy, "a RetryPolicy"))
+    )
+    max_rate: float | None = attrs.field(default=None, validator=_v(_positive, optional=True))
+    verify_ssl: bool = attrs.field(
+        default=True, validator=_v(_instance_of(bool, "True or False"))
+    )
+
+    def __attrs_post_init__(self) -> None:
+        if self.grant == "password" and (self.username is None or self.password is None):
+            missing = "username" if self.username is None else "password"
+            raise ValidationError(missing, "is required with grant='password'")
 
     @classmethod
-    def build(
+    def resolve(
         cls,
-        client_id: str,
-        client_secret: str,
         *,
-        environment: Environment,
-        base_url: str | None,
-        token_url: str | None,
-        token_format: str | None,
-        grant: str,
-        username: str | None,
-        password: str | None,
-        max_connections: int,
-        timeout: float,
-        connect_timeout: float,
-        retry: RetryPolicy | None,
-        max_rate: float | None,
-        verify_ssl: bool,
+        environment: Environment = Environment.SANDBOX,
+        base_url: str | None = None,
+        token_url: str | None = None,
+        token_format: str | None = None,
+        deadline: float | None = None,
+        **options: Any,
     ) -> Settings:
-        """Check and combine the client's arguments (a ``ValidationError`` names the bad one)."""
-        _required("client_id", client_id)
-        _required("client_secret", client_secret)
-        if grant not in _GRANTS:
-            raise ValidationError("grant", f"must be one of {', '.join(_GRANTS)}")
-        if grant == "password":
-            _required("username", username)
-            _required("password", password)
-        if token_format is not None and token_format not in _FORMATS:
-            raise ValidationError("token_format", "must be 'json' or 'form'")
-        if max_connections < 1:
-            raise ValidationError("max_connections", "must be at least 1")
-        if timeout <= 0:
-            raise ValidationError("timeout", "must be positive")
-        if connect_timeout <= 0:
-            raise ValidationError("connect_timeout", "must be positive")
-        if max_rate is not None and max_rate <= 0:
-            raise ValidationError("max_rate", "must be positive")
-        base = (base_url or environment.base_url).rstrip("/")
-        if not base.startswith(("http://", "https://")):
-            raise ValidationError("base_url", "must start with http:// or https://")
+        """Settings from a client's arguments: what is left out comes from ``environment``.
+
+        The token URL defaults to ``<base_url>/oauth/token`` when only the base URL is given;
+        the deadline to twice the timeout plus the longest backoff.
+        """
+        _instance_of(Environment, "an Environment")("environment", environment)
+        if base_url is not None:
+            _http_url("base_url", base_url)
+            base = base_url.rstrip("/")
+        else:
+            base = environment.base_url
         if token_url is None:
-            token_url = f"{base}/oauth/token" if base_url else environment.token_url
-        if not token_url.startswith(("http://", "https://")):
-            raise ValidationError("token_url", "must start with http:// or https://")
+            token_url = f"{base}/oauth/token" if base_url is not None else environment.token_url
+        if deadline is None:
+            timeout = options.get("timeout", 30.0)
+            retry = options.get("retry") or RetryPolicy()
+            if isinstance(timeout, (int, float)) and isinstance(retry, RetryPolicy):
+                # Long enough for one slow attempt, a backoff and another attempt.
+                deadline = 2 * timeout + retry.max_wait
+        if options.get("retry") is None:
+            options.pop("retry", None)
         return cls(
-            client_id=client_id,
-            client_secret=client_secret,
+            environment=environment,
             base_url=base,
             token_url=token_url,
             token_format=token_format or environment.token_format,
-            grant=grant,
-            username=username,
-            password=password,
-            max_connections=max_connections,
-            timeout=timeout,
-            connect_timeout=connect_timeout,
-            retry=retry or RetryPolicy(),
-            max_rate=max_rate,
-            verify_ssl=verify_ssl,
+            deadline=70.0 if deadline is None else deadline,
+            **options,
         )
 
 
-def settings_from_env(environ: Mapping[str, str] | None = None) -> dict[str, str | None]:
-    """The client arguments the ``WESEEDO_*`` variables give; missing credentials are refused."""
+def check_view_options(
+    *,
+    timeout: float | None,
+    deadline: float | None,
+    retry: RetryPolicy | None,
+    max_rate: float | None,
+) -> None:
+    """The checks of :class:`Settings` for the options a view (``with_options``) may change."""
+    for name, value in (("timeout", timeout), ("deadline", deadline), ("max_rate", max_rate)):
+        if value is not None:
+            _positive(name, value)
+    if retry is not None:
+        _instance_of(RetryPolicy, "a RetryPolicy")("retry", retry)
+
+
+def settings_from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The client arguments the ``WESEEDO_*`` variables give; missing credentials are refused.
+
+    ``WESEEDO_CLIENT_ID``, ``WESEEDO_CLIENT_SECRET`` (required), ``WESEEDO_BASE_URL``,
+    ``WESEEDO_TOKEN_URL`` and ``WESEEDO_ENVIRONMENT`` (``sandbox``, ``production`` or ``kpn``).
+    """
     env = os.environ if environ is None else environ
-    client_id = env.get("WESEEDO_CLIENT_ID")
-    client_secret = env.get("WESEEDO_CLIENT_SECRET")
-    _required("WESEEDO_CLIENT_ID", client_id)
-    _required("WESEEDO_CLIENT_SECRET", client_secret)
-    return {
-        "client_id": client_id,
-        "client_secret": client_secret,
-        "base_url": env.get("WESEEDO_BASE_URL") or None,
-        "token_url": env.get("WESEEDO_TOKEN_URL") or None,
-    }
+    values: dict[str, Any] = {}
+    for name, key in (("WESEEDO_CLIENT_ID", "client_id"),
+                      ("WESEEDO_CLIENT_SECRET", "client_secret")):
+        value = env.get(name)
+        if not value or not value.strip():
+            raise ValidationError(name, "must be set to a non-empty string")
+        values[key] = value
+    for name, key in (("WESEEDO_BASE_URL", "base_url"), ("WESEEDO_TOKEN_URL", "token_url")):
+        if env.get(name):
+            values[key] = env[name]
+    environment = env.get("WESEEDO_ENVIRONMENT")
+    if environment:
+        try:
+            values["environment"] = Environment[environment.strip().upper()]
+        except KeyError:
+            raise ValidationError(
+                "WESEEDO_ENVIRONMENT", "must be sandbox, production or kpn"
+            ) from None
+    return values

@@ -10,6 +10,7 @@ reaches the caller::
     ├── APIConnectionError                    no HTTP reply: DNS, refused, reset, cut mid-reply
     │   └── APITimeoutError                   no reply in time
     └── APIError                              the server answered with an error
+        ├── RedirectError           3xx  (never followed: the API documents no redirect)
         ├── BadRequestError         400
         ├── AuthenticationError     401
         ├── PermissionDeniedError   403
@@ -22,7 +23,9 @@ reaches the caller::
 reached the server: it may or may not have taken effect, so the caller must look before retrying.
 
 Exception text never contains a secret: messages carry method, path, status and the server's
-message, never headers, request bodies or query strings.
+message, never headers, request bodies or query strings, and every secret the client knows (the
+client secret, a password-grant password, its tokens, passwords in the request body) is replaced by
+``***`` in the server's message and ``info`` before the error is built.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from collections.abc import Mapping
 from typing import Any
 
 __all__ = [
+    "IDEMPOTENT",
     "APIConnectionError",
     "APIError",
     "APITimeoutError",
@@ -41,12 +45,18 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
+    "RedirectError",
     "ResponseValidationError",
     "ServerError",
     "ValidationError",
     "WeSeeDoError",
     "error_for_status",
 ]
+
+
+#: Methods that may be sent twice with the effect of once: a reply lost on the way back can be
+#: asked for again. The one definition the retry rules and ``ambiguous`` read.
+IDEMPOTENT = frozenset({"GET", "PUT", "DELETE", "HEAD", "OPTIONS"})
 
 
 class WeSeeDoError(Exception):
@@ -74,11 +84,21 @@ class ResponseValidationError(WeSeeDoError):
     changes state (POST, PATCH): the server answered, so the change may well have been made.
     """
 
-    def __init__(self, message: str, *, path: str = "", method: str = "", url: str = "") -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str = "",
+        method: str = "",
+        url: str = "",
+        ambiguous: bool | None = None,
+    ) -> None:
         self.path = path
         self.method = method
         self.url = url
-        self.ambiguous = bool(method) and method not in _IDEMPOTENT
+        self.ambiguous = (
+            bool(method) and method not in IDEMPOTENT if ambiguous is None else ambiguous
+        )
         where = f" at {path!r}" if path else ""
         request = f" ({method} {url})" if method else ""
         super().__init__(f"unexpected response{where}: {message}{request}")
@@ -92,15 +112,23 @@ class APIConnectionError(WeSeeDoError):
     """The request got no HTTP reply.
 
     ``ambiguous`` is True when the request may have reached the server (the connection broke after
-    the request was sent), so a create may or may not have happened.
+    a request that is not safe to repeat was sent), so a create may or may not have happened.
+    ``sent`` is False when the request never left the client (the connection could not be made).
     """
 
     def __init__(
-        self, message: str, *, method: str = "", url: str = "", ambiguous: bool = False
+        self,
+        message: str,
+        *,
+        method: str = "",
+        url: str = "",
+        ambiguous: bool = False,
+        sent: bool = True,
     ) -> None:
         self.method = method
         self.url = url
         self.ambiguous = ambiguous
+        self.sent = sent
         suffix = " (the request may have been processed)" if ambiguous else ""
         super().__init__(f"{method} {url}: {message}{suffix}" if method else message + suffix)
 
@@ -154,6 +182,21 @@ class APIError(WeSeeDoError):
         super().__init__(text)
 
 
+class RedirectError(APIError):
+    """3xx: the server answered with a redirect, which the client never follows.
+
+    The API documents no redirect, and following one would send the request (its bearer token, or
+    the client secret of a token request, or a body with a password) to wherever the reply points.
+    ``location`` is the target without credentials, query or fragment.
+    """
+
+    def __init__(self, status: int, location: str, method: str = "", url: str = "") -> None:
+        self.location = location
+        target = f" to {location}" if location else ""
+        super().__init__(status, "Redirect", f"redirect{target} not followed", None, None,
+                         method, url)
+
+
 class BadRequestError(APIError):
     """400: the server refused the request's content."""
 
@@ -185,8 +228,6 @@ class ServerError(APIError):
     """5xx: the server failed."""
 
 
-_IDEMPOTENT = frozenset({"GET", "PUT", "DELETE", "HEAD", "OPTIONS"})
-
 _BY_STATUS: Mapping[int, type[APIError]] = {
     400: BadRequestError,
     401: AuthenticationError,
@@ -201,4 +242,6 @@ def error_for_status(status: int) -> type[APIError]:
     """The one place that maps an HTTP status to an error class."""
     if status >= 500:
         return ServerError
+    if 300 <= status < 400:
+        return APIError  # RedirectError needs its location: built by the reply reader
     return _BY_STATUS.get(status, APIError)

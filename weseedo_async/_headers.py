@@ -85,26 +85,34 @@ def _number(value: str | None) -> float | None:
 def parse_retry_after(headers: Mapping[str, str], now: float) -> float | None:
     """Seconds to wait before the next request, or None when the reply does not say.
 
-    ``now`` is the local wall clock (``time.time()``). Negative waits become 0.
+    ``now`` is the local wall clock (``time.time()``). A wait of zero, a negative one or a date
+    in the past is no advice at all (a server that says "retry at once" on every reply would have
+    every attempt fire within milliseconds): None, so the caller's own backoff applies.
 
     >>> parse_retry_after({"Retry-After": "3"}, now=0.0)
     3.0
     >>> parse_retry_after({"retry-after-ms": "250"}, now=0.0)
     0.25
+    >>> parse_retry_after({"Retry-After": "0"}, now=0.0) is None
+    True
     """
     millis = _number(headers.get("retry-after-ms"))
     if millis is not None:
-        return max(0.0, millis / 1000.0)
+        return _advice(millis / 1000.0)
     value = headers.get("Retry-After")
     if value is None:
         return None
     seconds = _number(value)
     if seconds is not None:
-        return max(0.0, seconds)
+        return _advice(seconds)
     at = parse_http_date(value)
     if at is None:
         return None
-    return max(0.0, at - _skew(headers, now) - now)
+    return _advice(at - _skew(headers, now) - now)
+
+
+def _advice(seconds: float) -> float | None:
+    return seconds if seconds > 0.0 else None
 
 
 def _reset_in(value: str | None, headers: Mapping[str, str], now: float) -> float | None:

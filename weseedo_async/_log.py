@@ -1,54 +1,39 @@
-"""Logging under ``weseedo_async.*`` with secrets redacted.
+"""Logging under ``weseedo_async.*``: secrets redacted, and ``WESEEDO_LOG`` to turn it on.
 
 The SDK never formats a secret into a log message on purpose; :class:`Redactor` is the second line
-of defence: every record of the ``weseedo_async`` loggers passes it, and any registered secret
-(client secret, user passwords, tokens as they are fetched) is replaced by ``***`` before a handler
-sees it.
+of defence: every record of the ``weseedo_async`` loggers passes it, and every secret of every live
+client (see :mod:`._secrets`) is replaced by ``***`` before a handler sees it.
+
+``WESEEDO_LOG=debug`` (or ``info``, ``warning``) attaches a stderr handler at that level when the
+package is imported, so users can see the SDK's requests and retry decisions without code.
 """
 
 from __future__ import annotations
 
 import logging
-import weakref
+import os
 
-__all__ = ["REDACTED", "Redactor", "get_logger", "logger", "register_secret"]
+from ._secrets import live_secrets, redact_text
 
-REDACTED = "***"
+__all__ = ["Redactor", "configure_from_env", "get_logger", "logger"]
+
 logger = logging.getLogger("weseedo_async")
+_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING}
 
 
 class Redactor(logging.Filter):
-    """Replaces registered secrets in a record's message and arguments."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._secrets: weakref.WeakValueDictionary[int, _Secret] = weakref.WeakValueDictionary()
-
-    def add(self, secret: _Secret) -> None:
-        self._secrets[id(secret)] = secret
+    """Replaces the secrets of every live client in a record's message and arguments."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        secrets = [s.value for s in list(self._secrets.values()) if s.value]
-        if not secrets:
+        forms = live_secrets()
+        if not forms:
             return True
         message = record.getMessage()
-        redacted = message
-        for value in secrets:
-            if value in redacted:
-                redacted = redacted.replace(value, REDACTED)
-        if redacted is not message:
+        redacted = redact_text(message, forms)
+        if redacted != message:
             record.msg = redacted
             record.args = None
         return True
-
-
-class _Secret:
-    """A secret string whose lifetime is tied to the object that owns it."""
-
-    __slots__ = ("__weakref__", "value")
-
-    def __init__(self, value: str) -> None:
-        self.value = value
 
 
 _redactor = Redactor()
@@ -66,8 +51,22 @@ def get_logger(name: str) -> logging.Logger:
     return child
 
 
-def register_secret(value: str | None) -> object:
-    """Redact ``value`` from weseedo_async log records while the returned handle is alive."""
-    handle = _Secret(value or "")
-    _redactor.add(handle)
-    return handle
+def configure_from_env(environ: dict[str, str] | None = None) -> logging.Handler | None:
+    """Attach a stderr handler to ``weseedo_async`` if ``WESEEDO_LOG`` names a level (once)."""
+    value = (os.environ if environ is None else environ).get("WESEEDO_LOG", "").strip().lower()
+    level = _LEVELS.get(value)
+    if level is None:
+        return None
+    for handler in logger.handlers:
+        if getattr(handler, "_weseedo_env", False):
+            handler.setLevel(level)
+            logger.setLevel(level)
+            return handler
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setLevel(level)
+    handler._weseedo_env = True  # type: ignore[attr-defined]  # marks the handler as ours
+    handler.addFilter(_redactor)
+    logger.addHandler(handler)
+    logger.setLevel(level)
+    return handler

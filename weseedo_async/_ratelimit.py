@@ -48,9 +48,12 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
-from ._headers import RateLimitInfo
+from ._headers import RateLimitInfo, parse_rate_limit
+from ._retry import is_testing
+
+_RATE_HEADERS = ("X-RateLimit-Remaining", "RateLimit-Remaining", "RateLimit", "quota-used")
 
 __all__ = ["RateGate"]
 
@@ -205,6 +208,28 @@ class RateGate:
         self._budget = self._limit
 
     # -- feedback ------------------------------------------------------------------------------
+
+    def observe(
+        self,
+        status: int,
+        headers: Mapping[str, str],
+        sent_at: float,
+        retry_after: float | None,
+    ) -> None:
+        """The one feedback entry: a reply with ``status`` to a request sent at ``sent_at``."""
+        for name in _RATE_HEADERS:
+            if name in headers:
+                try:
+                    info = parse_rate_limit(headers, time.time())
+                except (ValueError, OverflowError):
+                    info = None  # unreadable quota headers say nothing; the reply still counts
+                if info is not None:
+                    self.on_quota(info)
+                break
+        if status < 300:
+            self.on_success(sent_at)
+        elif (status == 429 or (status == 503 and retry_after is not None)) and not is_testing():
+            self.on_throttle(retry_after, sent_at)
 
     def done(self) -> None:
         """An admitted request finished (any outcome). Call once per admission, before feedback."""

@@ -102,7 +102,7 @@ async def test_401_storm_on_one_stale_token_refreshes_once(serve_api: Any) -> No
     routes = {("POST", "/oauth/token"): token_handler(tokens),
               ("GET", "/management/dealers"): dealers}
     async with serve_api(routes) as base, client(base) as api:
-        await api.auth._transport.tokens.get()  # warm: tok-1 cached
+        await api._core.tokens.get()  # warm: tok-1 cached
         assert len(tokens) == 1
         results = await asyncio.gather(*(api.dealers.list() for _ in range(100)))
     assert len(results) == 100
@@ -405,7 +405,7 @@ async def test_debug_logs_repr_and_errors_hold_no_secrets(
         with pytest.raises(ServerError) as info:
             await api.dealers.create(name="D", contact=CONTACT)
         text = " ".join([caplog.text, repr(api), str(info.value), repr(info.value),
-                         repr(api._settings), repr(api._transport.tokens.current())])
+                         repr(api._core.settings), repr(api._core.tokens.current())])
     assert caplog.records, "DEBUG logging produced nothing"
     assert "s3cret-value" not in text
     assert "TOKSECRET" not in text

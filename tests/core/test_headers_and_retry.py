@@ -18,13 +18,15 @@ NOW = 1_900_000_000.0  # an epoch in 2030
     ("headers", "expected"),
     [
         ({"Retry-After": "3"}, 3.0),
-        ({"Retry-After": "0"}, 0.0),
-        ({"Retry-After": "-4"}, 0.0),
+        # Zero, negative or past: no advice (the client's own backoff applies), not "at once".
+        ({"Retry-After": "0"}, None),
+        ({"Retry-After": "-4"}, None),
+        ({"retry-after-ms": "0"}, None),
         ({"Retry-After": "2.5"}, 2.5),
         ({"retry-after-ms": "250"}, 0.25),
         ({"retry-after-ms": "250", "Retry-After": "9"}, 0.25),
         ({"Retry-After": formatdate(NOW + 7, usegmt=True)}, 7.0),
-        ({"Retry-After": formatdate(NOW - 7, usegmt=True)}, 0.0),
+        ({"Retry-After": formatdate(NOW - 7, usegmt=True)}, None),
         ({"Retry-After": "soon"}, None),
         ({"Retry-After": "nan"}, None),
         ({}, None),

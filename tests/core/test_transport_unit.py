@@ -62,7 +62,7 @@ async def test_kpn_gateway_token_is_form_encoded_with_expires_in(mocked: Any) ->
                payload={"success": True, "result": []})
     async with WeSeeDo("id-1", "secret-1", environment=Environment.KPN) as api:
         await api.packages.list()
-        token = api._transport.tokens.current()
+        token = api._core.tokens.current()
     assert token is not None
     assert 3000 < token.expires_at - token.refresh_at + 3599 - 60 < 4000
     calls = [c for (m, u), cs in mocked.requests.items() for c in cs if m == "POST"]

@@ -146,7 +146,7 @@ async def test_one_fault_in_one_call(sb: Sandbox, kind: str, op: str) -> None:
             assert created == 1
         assert sb.duplicates("dealers") == {}
         assert client.stats.in_flight == 0
-        assert client._transport.tokens._lock.locked() is False
+        assert client._core.tokens.fetching is False
         # The client is still fine afterwards.
         sb.faults.clear()
         assert (await client.dealers.get(dealer.id)).id == dealer.id if op != "delete" else True

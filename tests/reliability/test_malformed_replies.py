@@ -272,7 +272,7 @@ async def test_token_endpoint_replies_anything(server: Server, status: int, body
     server.token_handler = token
     async with server.client() as client:
         await run(client, "dealers.list")
-        assert client._transport.tokens._lock.locked() is False
+        assert client._core.tokens.fetching is False
 
 
 DEEP = 100_000

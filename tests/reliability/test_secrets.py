@@ -173,7 +173,7 @@ async def test_no_secret_in_logs_reprs_or_errors(api_server: tuple[Server, Api],
         shown.append(info.value)
 
     async with server.client(on_retry=events.append) as client:
-        shown += [client, client._settings, client.stats, client.dealers, client.meetings]
+        shown += [client, client._core.settings, client.stats, client.dealers, client.meetings]
         shown.append(await client.dealers.create(name="Dealer", contact=Contact(
             first_name="Dev", last_name="Eloper", email="dev@example.nl")))
         shown.append(await client.users.create(
@@ -218,7 +218,7 @@ async def test_no_secret_in_logs_reprs_or_errors(api_server: tuple[Server, Api],
         await expect(AuthenticationError, bad.dealers.list())
     async with WeSeeDo(CLIENT_ID, CLIENT_SECRET, base_url=server.base_url, grant="password",
                        username=API_USER, password=API_PASSWORD) as grant:
-        shown += [grant, grant._settings, await grant.auth.me()]
+        shown += [grant, grant._core.settings, await grant.auth.me()]
     async with WeSeeDo(CLIENT_ID, CLIENT_SECRET, base_url=server.base_url, grant="password",
                        username=API_USER, password=WRONG_SECRET) as grant:
         await expect(AuthenticationError, grant.auth.me())
@@ -252,7 +252,7 @@ def test_models_hide_their_secrets_when_built_directly() -> None:
 
 
 async def connector_ssl(client: WeSeeDo) -> Any:
-    session = client._transport._open()
+    session = client._core.transport._open()
     return session.connector._ssl  # type: ignore[union-attr]
 
 
@@ -263,7 +263,7 @@ async def test_tls_verification_is_on_by_default() -> None:
                                      "WESEEDO_CLIENT_SECRET": CLIENT_SECRET}),
                    WeSeeDo(CLIENT_ID, CLIENT_SECRET, verify_ssl=True)):
         async with client:
-            assert client._settings.verify_ssl is True
+            assert client._core.settings.verify_ssl is True
             assert await connector_ssl(client) is not False
 
 

@@ -1,4 +1,5 @@
-"""The body builders: the guide's requests come out exactly; every bad input names its field."""
+"""Request bodies from the resource declarations: the guide's requests come out exactly; every bad
+input names its field."""
 
 from __future__ import annotations
 
@@ -11,17 +12,37 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from weseedo_async._exceptions import ValidationError, WeSeeDoError
-from weseedo_async._validation import (
-    autologin_body,
-    check_id,
-    company_body,
-    dealer_body,
-    meeting_body,
-    site_body,
-    sms_body,
-    user_body,
+from weseedo_async._resources import (
+    AUTOLOGIN,
+    COMPANIES,
+    DEALERS,
+    MEETINGS,
+    SITES,
+    SMS,
+    USERS,
+    Resource,
 )
+from weseedo_async._validation import check_id
 from weseedo_async.models import Contact, EntityRef, Invitee, NotificationContact
+
+
+def _builder(resource: Resource) -> Any:
+    """``resource``'s body as a keyword function, the way a service's method builds it."""
+
+    def build(*, partial: bool = False, **fields: Any) -> dict[str, Any]:
+        return resource.body(fields, partial=partial)
+
+    build.__name__ = f"{resource.name}_body"
+    return build
+
+
+dealer_body = _builder(DEALERS)
+company_body = _builder(COMPANIES)
+user_body = _builder(USERS)
+site_body = _builder(SITES)
+meeting_body = _builder(MEETINGS)
+sms_body = _builder(SMS)
+autologin_body = _builder(AUTOLOGIN)
 
 GUIDE = sys.modules["_weseedo_guide_bodies"]  # registered by tests/unit/conftest.py
 UTC = timezone.utc
@@ -130,6 +151,7 @@ def test_contact_id_from_a_response_model_is_not_sent() -> None:
 def test_sms_and_autologin() -> None:
     assert sms_body(participant="p", message="x" * 40) == {"participant": "p", "message": "x" * 40}
     assert autologin_body(agent=None, product="direct") == {"product": "direct"}
+    assert autologin_body(agent="u", product=None) == {"agent": "u", "product": "personal"}
 
 
 def test_check_id_keeps_hostile_ids_verbatim() -> None:
@@ -261,7 +283,7 @@ BAD: list[tuple[Any, dict[str, Any], str]] = [
     (sms_body, {"participant": None, "message": "hi"}, "participant"),
     (autologin_body, {"agent": "", "product": "personal"}, "agent"),
     (autologin_body, {"agent": "u", "product": "business"}, "product"),
-    (autologin_body, {"agent": "u", "product": None}, "product"),
+    (autologin_body, {"agent": "u", "product": 5}, "product"),
 ]
 
 

@@ -1,9 +1,10 @@
 """Provisioning plans: parse a tree of dealers, companies, users and sites, and validate it whole.
 
-A plan is checked completely before anything is sent: every problem is collected (with the key of
-the entity it belongs to) and raised at once as one :class:`PlanError`. The field rules are the core
-SDK's (the same body builders the services use), so a plan that validates here is refused by the
-server only for reasons the client cannot know (a taken e-mail, an unknown package id).
+A plan is checked completely before anything is sent: every problem of every entity is collected
+(with the key of the entity it belongs to) and raised at once as one :class:`PlanError`. The field
+rules are the core SDK's (the resource declarations the services build their bodies from), so a
+plan that validates here is refused by the server only for reasons the client cannot know (a taken
+e-mail, an unknown package id).
 """
 
 from __future__ import annotations
@@ -16,10 +17,13 @@ from typing import Any, Literal
 
 from attrs import field, frozen
 
-from .. import _validation
 from .._exceptions import ValidationError
+from .._resources import COMPANIES, DEALERS, SITES, USERS, Resource
 
-__all__ = ["KINDS", "Entity", "Kind", "Plan", "PlanError", "PlanProblem", "natural"]
+__all__ = [
+    "KINDS", "REQUIRED", "RESOURCES", "Entity", "Kind", "Plan", "PlanError", "PlanProblem",
+    "natural",
+]
 
 Kind = Literal["dealer", "company", "user", "site"]
 
@@ -32,14 +36,24 @@ def natural(value: str) -> str:
 #: The kinds in creation order: a kind's parent always comes before it.
 KINDS: tuple[Kind, ...] = ("dealer", "company", "user", "site")
 
+#: The resource each kind is created as.
+RESOURCES: Mapping[Kind, Resource] = {
+    "dealer": DEALERS, "company": COMPANIES, "user": USERS, "site": SITES,
+}
 # Keys a plan entry may carry that are not fields of the API body.
 _STRUCTURE = {"key", "companies", "users", "sites"}
-_REQUIRED: Mapping[Kind, tuple[str, ...]] = {
-    "dealer": ("name", "contact"),
-    "company": ("name", "contact", "package"),
-    "user": ("first_name", "last_name", "email"),
-    "site": ("name", "users"),
-}
+# Links a plan writes itself, as keys of its own entities (every other link is the parent's id).
+_WRITTEN_AS_KEYS: Mapping[Kind, frozenset[str]] = {"site": frozenset({"users"})}
+
+
+def _required(kind: Kind) -> tuple[str, ...]:
+    resource = RESOURCES[kind]
+    own = _WRITTEN_AS_KEYS.get(kind, frozenset())
+    return tuple(f for f in resource.required() if f not in resource.links() or f in own)
+
+
+#: The fields each kind's plan entry must give (the parents' ids are filled in by the run).
+REQUIRED: Mapping[Kind, tuple[str, ...]] = {kind: _required(kind) for kind in RESOURCES}
 
 
 @frozen
@@ -249,13 +263,12 @@ class _Builder:
             self.problem(key, "key", f"duplicate key (also a {self.entities[key].kind})")
             return None
         fields = {k: v for k, v in raw.items() if k not in _STRUCTURE}
-        missing = [f for f in _REQUIRED[kind] if f not in raw or raw[f] is None]
+        missing = [f for f in REQUIRED[kind] if f not in raw or raw[f] is None]
         for f in missing:
             self.problem(key, f, "required")
         entity = Entity(kind, key, fields, **links)
         self.entities[key] = entity
-        if not missing:
-            self.check_fields(entity)
+        self.check_fields(entity, skip=set(missing))
         return key
 
     def unique_name(self, entity: Entity, scope: str) -> None:
@@ -318,21 +331,20 @@ class _Builder:
         if other != user.key:
             self.problem(user.key, "email", f"same e-mail as user {other!r}")
 
-    def check_fields(self, entity: Entity) -> None:
-        """Run the SDK's own body builder with placeholder ids for the parents."""
+    def check_fields(self, entity: Entity, *, skip: set[str]) -> None:
+        """Every problem the SDK's own rules find, with placeholder ids for the parents."""
         package_id = None
-        if entity.kind == "company":
+        if entity.kind == "company" and "package" not in skip:
             ref = entity.package
             if ref is None:
                 self.problem(entity.key, "package", "must be an id or a mapping {name: ...}")
-                return
-            package_id = ref[1] if ref[0] == "id" else _placeholder("package")
-        try:
-            body_for(entity, placeholder_ids(entity), package_id=package_id)
-        except ValidationError as exc:
-            self.problem(entity.key, exc.field, exc.message)
-        except TypeError as exc:  # an argument the builder does not know, or of the wrong kind
-            self.problem(entity.key, "", str(exc))
+                skip.add("package")
+            else:
+                package_id = ref[1] if ref[0] == "id" else _placeholder("package")
+        args = create_args(entity, placeholder_ids(entity), package_id=package_id)
+        for problem in RESOURCES[entity.kind].problems(args):
+            if problem.field.split(".")[0].split("[")[0] not in skip:
+                self.problem(entity.key, problem.field, problem.message)
 
 
 def _placeholder(key: str) -> str:
@@ -367,16 +379,3 @@ def create_args(
         args["company"] = ids[entity.parent]
         args["users"] = [ids[u] for u in entity.users]
     return args
-
-
-def body_for(entity: Entity, ids: Mapping[str, str], *, package_id: str | None) -> dict[str, Any]:
-    """Validate through the SDK's body builder; returns the JSON body (used for validation only)."""
-    args = create_args(entity, ids, package_id=package_id)
-    builder = {
-        "dealer": _validation.dealer_body,
-        "company": _validation.company_body,
-        "user": _validation.user_body,
-        "site": _validation.site_body,
-    }[entity.kind]
-    body: dict[str, Any] = builder(**args)
-    return body

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import functools
 import itertools
 import logging
 import time
@@ -42,7 +41,7 @@ from .._exceptions import (
     RateLimitError,
     ServerError,
 )
-from .._transport import observer
+from .._hooks import RetryEvent, ThrottleEvent
 from ._journal import Journal, JournalError
 from ._lookup import (
     Batches,
@@ -83,6 +82,12 @@ _LOOKUP_NOW = _STOP - 1
 #: On the queue: an entity key (create it), a group (look its parked entities up), None (sentinel).
 _Item: TypeAlias = "str | Group | None"
 _STAT_NAMES = ("requests", "retries", "throttled", "token_fetches")
+
+#: The entity whose request the current task is making: the run's hooks read it to attribute the
+#: client's retries and throttles (each worker task sets it; tasks do not share it).
+_working_on: contextvars.ContextVar[Entity | None] = contextvars.ContextVar(
+    "weseedo_bulk_entity", default=None
+)
 
 
 async def provision(
@@ -165,6 +170,22 @@ class _Run:
     async def run(
         self, concurrency: int, stop: asyncio.Event | None, drain_timeout: float
     ) -> ProvisionReport:
+        hooks = getattr(self.client, "hooks", None)
+        if self.on_progress is None or hooks is None:
+            return await self._run(concurrency, stop, drain_timeout)
+        # One pair of hooks for the run; the worker tasks' ContextVar says whose request it was.
+        hooks.on_retry.append(self._on_retry)
+        hooks.on_throttle.append(self._on_throttle)
+        try:
+            return await self._run(concurrency, stop, drain_timeout)
+        finally:
+            hooks.on_retry.remove(self._on_retry)
+            hooks.on_throttle.remove(self._on_throttle)
+
+    async def _run(
+        self, concurrency: int, stop: asyncio.Event | None, drain_timeout: float
+    ) -> ProvisionReport:
+        before = self._stats()  # the package listing and the token fetch count too
         self.journal.open(server=str(getattr(self.client, "base_url", "")) or None)
         try:
             self._check_journal()
@@ -174,7 +195,6 @@ class _Run:
             raise
         self.unchecked = set(self.journal.intents)
         started = time.monotonic()
-        before = self._stats()
         self._link()
         self.workers = max(1, min(concurrency, len(self.plan)))
         workers = [asyncio.create_task(self._worker()) for _ in range(self.workers)]
@@ -241,8 +261,7 @@ class _Run:
                 if item not in self.outcome:
                     self._fail(entity, exc)
             finally:
-                if attributed is not None:
-                    observer.reset(attributed)
+                _working_on.reset(attributed)
                 self._close(item)
 
     # -- setup -------------------------------------------------------------------------------------
@@ -385,8 +404,7 @@ class _Run:
                     self._fail(self.plan[key], exc)
             return
         finally:
-            if attributed is not None:
-                observer.reset(attributed)
+            _working_on.reset(attributed)
         ids = listed_ids(rows, "email" if kind == "user" else "name")
         for key in keys:
             try:
@@ -475,16 +493,18 @@ class _Run:
         stats = getattr(self.client, "stats", None)
         return {name: int(getattr(stats, name, 0) or 0) for name in _STAT_NAMES}
 
-    def _attribute(self, entity: Entity) -> contextvars.Token[Any] | None:
+    def _attribute(self, entity: Entity) -> contextvars.Token[Entity | None]:
         """Until reset, the retries and 429s of this task's requests are ``entity``'s events."""
-        if self.on_progress is None:
-            return None
-        return observer.set(functools.partial(self._observed, entity))
+        return _working_on.set(entity)
 
-    def _observed(self, entity: Entity, what: str, detail: str) -> None:
-        if what == "retry":
-            self._emit(Retried(entity.kind, entity.key, 0, detail))
-        else:
+    def _on_retry(self, event: RetryEvent) -> None:
+        entity = _working_on.get()
+        if entity is not None:
+            self._emit(Retried(entity.kind, entity.key, 0, event.reason))
+
+    def _on_throttle(self, event: ThrottleEvent) -> None:
+        entity = _working_on.get()
+        if entity is not None:
             self._emit(Throttled(entity.kind, entity.key, 1))
 
     def _report(self, before: Mapping[str, int], duration: float) -> ProvisionReport:

@@ -31,3 +31,5 @@ class Company:
     package: Package | None = None
     dealer: Dealer | None = None
     suspended: bool | None = None
+    webhook_url: str | None = None
+    """Where WeSeeDo sends the webhook events this level receives (see ``webhooks``)."""

@@ -24,3 +24,5 @@ class Dealer:
     notification_contact: NotificationContact | None = None
     reseller: Reseller | None = None
     suspended: bool | None = None
+    webhook_url: str | None = None
+    """Where WeSeeDo sends the webhook events this level receives (see ``webhooks``)."""

@@ -18,3 +18,5 @@ class Reseller:
     contact: Contact | None = None
     notification_contact: NotificationContact | None = None
     suspended: bool | None = None
+    webhook_url: str | None = None
+    """Where WeSeeDo sends the webhook events this level receives (see ``webhooks``)."""

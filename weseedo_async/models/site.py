@@ -30,3 +30,5 @@ class Site:
     email_cancel_text: str | None = None
     email_hardwaretest_text: str | None = None
     email_enable_hardwaretest: bool | None = None
+    webhook_url: str | None = None
+    """Where WeSeeDo sends this site's meeting events (see ``webhooks``)."""

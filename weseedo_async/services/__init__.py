@@ -1,11 +1,12 @@
 """The resource services the client exposes (``client.dealers``, ``client.meetings``, ...).
 
-Each takes the client's transport (see :class:`Transport`) and has short, alike methods:
-``get``, ``list``, ``create``, ``update`` (PATCH), ``replace`` (PUT), ``delete`` — where the API
-has the call.
+Each takes the client's caller (see :class:`Requester`) and has short, alike methods with real
+signatures: ``get``, ``list``, ``create``, ``update`` (PATCH), ``replace`` (PUT), ``delete`` —
+where the API has the call — and ``with_raw_response`` for the HTTP details of a reply.
 """
 
-from ._base import Service, Transport
+from ._base import Requester, Service
+from ._raw import RawResponse
 from .auth import Auth
 from .companies import Companies
 from .dealers import Dealers
@@ -21,9 +22,10 @@ __all__ = [
     "Dealers",
     "Meetings",
     "Packages",
+    "RawResponse",
+    "Requester",
     "Service",
     "Sites",
     "Sms",
-    "Transport",
     "Users",
 ]

@@ -1,29 +1,42 @@
-"""What every service shares: the transport it talks through and the few steps of a call.
+"""What every service shares: the caller it sends through, and the few steps of a call.
 
-A call is always: check the id and build the body (``_validation``) → ``transport.request`` →
-structure the reply (``_converter``). Nothing here retries or knows HTTP; that is the transport's.
+A call is always: check the id and build the body from the resource's declaration
+(:mod:`.._resources`) → ``caller.request`` → structure the reply (:mod:`.._converter`). Nothing here
+retries or knows HTTP; that is the caller's.
+
+Service methods have real signatures (so a type checker catches ``frist_name=`` or
+``last_name=123``); :func:`api_method` turns the ``TypeError`` Python raises for a missing or
+unknown argument into the same :class:`~weseedo_async.ValidationError` naming the field that every
+other bad input gets, before anything is sent.
 """
 
 from __future__ import annotations
 
 import builtins
-from collections.abc import Mapping
-from typing import Any, Protocol, TypeVar
+import functools
+import inspect
+from collections.abc import Callable, Coroutine, Mapping
+from typing import Any, Generic, ParamSpec, Protocol, TypeVar
 from urllib.parse import quote
 
 import attrs
 
 from .._converter import rows, structure, structure_list
 from .._exceptions import ValidationError
+from .._resources import Resource
 from .._validation import check_id
 
-__all__ = ["Service", "Transport"]
+__all__ = ["Requester", "Service", "api_method", "item_path"]
 
 T = TypeVar("T")
+P = ParamSpec("P")
+R = TypeVar("R")
+
+_CALL_OPTIONS = frozenset({"self", "timeout", "deadline"})
 
 
-class Transport(Protocol):
-    """The one coroutine services need from the client's transport (see CONTRACTS.md).
+class Requester(Protocol):
+    """The one coroutine services need from the client (see ``_calls.Caller.request``).
 
     ``path`` is relative to the base URL and already percent-encoded; the reply is the envelope's
     ``result`` (``None`` for an empty success); errors arrive as the SDK's exceptions.
@@ -37,9 +50,48 @@ class Transport(Protocol):
         json: Any = None,
         params: Mapping[str, str] | None = None,
         timeout: float | None = None,
+        deadline: float | None = None,
+        secrets: tuple[str, ...] = (),
     ) -> Any:
         """Send one request and return the envelope's ``result``."""
         ...
+
+
+def api_method(fn: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, Coroutine[Any, Any, R]]:
+    """Keep ``fn``'s signature; report a missing or unknown argument as a ``ValidationError``."""
+    signature = inspect.signature(fn)
+
+    @functools.wraps(fn)
+    async def method(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            # Calling a coroutine function only binds its arguments: a TypeError here is always
+            # about the arguments, never raised by the body.
+            call = fn(*args, **kwargs)
+        except TypeError:
+            raise _binding_error(signature, args, kwargs) from None
+        return await call
+
+    return method
+
+
+def _binding_error(
+    signature: inspect.Signature, args: tuple[Any, ...], kwargs: Mapping[str, Any]
+) -> ValidationError:
+    params = signature.parameters
+    for name in sorted(kwargs):
+        if name not in params:
+            return ValidationError(name, "unknown field")
+    positional = [p for p in params.values() if p.kind is p.POSITIONAL_OR_KEYWORD]
+    if len(args) > len(positional):
+        return ValidationError(
+            "arguments", "fields are keyword arguments (for example name=...)"
+        )
+    given = {p.name for p in positional[: len(args)]} | set(kwargs)
+    for name, param in params.items():
+        required = param.default is param.empty and param.kind is not param.VAR_KEYWORD
+        if required and name not in given:
+            return ValidationError(name, "is required")
+    return ValidationError("arguments", "do not match the method's parameters")
 
 
 def item_path(prefix: str, id: str) -> str:
@@ -52,67 +104,75 @@ def item_path(prefix: str, id: str) -> str:
     return f"{prefix}/{segment}"
 
 
-def _param(field: str, value: Any) -> str:
-    # Booleans become the lowercase words the API's boolean query parameters read.
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    return check_id(field, value)
-
-
-def _params(allowed: frozenset[str], filters: Mapping[str, Any]) -> dict[str, str] | None:
-    params: dict[str, str] = {}
-    for key, value in filters.items():
-        if key not in allowed:
-            hint = f"; use one of {', '.join(sorted(allowed))}" if allowed else ""
-            raise ValidationError(key, f"unknown filter{hint}")
-        if value is not None:
-            params[key] = _param(key, value)
-    return params or None
+def _fields(args: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in args.items() if k not in _CALL_OPTIONS}
 
 
 @attrs.frozen
-class Service:
-    """Base of the resource services; built by the client with its transport."""
+class Service(Generic[T]):
+    """Base of the resource services; built by the client with its caller."""
 
-    _transport: Transport = attrs.field(repr=False)  # keep tokens and sessions out of reprs
+    _caller: Requester = attrs.field(repr=False)  # keep tokens and sessions out of reprs
+    resource: Resource = attrs.field(repr=False)
 
-    async def _get(self, prefix: str, id: str, cls: type[T], timeout: float | None) -> T:
-        path = item_path(prefix, id)
-        data = await self._transport.request("GET", path, timeout=timeout)
-        return structure(data, cls, method="GET", url=path)
+    @property
+    def _model(self) -> type[T]:
+        model: type[T] = self.resource.model
+        return model
 
-    async def _list(
-        self,
-        prefix: str,
-        cls: type[T],
-        allowed: frozenset[str],
-        filters: Mapping[str, Any],
-        timeout: float | None,
-    ) -> builtins.list[T]:
-        data = await self._transport.request(
-            "GET", prefix, params=_params(allowed, filters), timeout=timeout
+    async def _get(self, id: str, args: Mapping[str, Any]) -> T:
+        path = item_path(self.resource.path, id)
+        data = await self._caller.request(
+            "GET", path, timeout=args.get("timeout"), deadline=args.get("deadline")
         )
-        return structure_list(data, cls, method="GET", url=prefix)
+        return structure(data, self._model, method="GET", url=path)
 
-    async def _list_rows(
-        self, prefix: str, allowed: frozenset[str], filters: Mapping[str, Any]
-    ) -> builtins.list[dict[str, Any]]:
-        """A listing as plain JSON objects, for callers that read one field of each.
+    async def _list(self, args: Mapping[str, Any]) -> builtins.list[T]:
+        resource = self.resource
+        data = await self._caller.request(
+            "GET", resource.path, params=resource.params(_fields(args)),
+            timeout=args.get("timeout"), deadline=args.get("deadline"),
+        )
+        return structure_list(data, self._model, method="GET", url=resource.path)
 
-        Bulk reconciliation looks one entity up by name among maybe thousands; building a model
-        of each would cost more than the request (about 10 µs an item, blocking the loop).
+    async def _rows(self, **filters: Any) -> builtins.list[dict[str, Any]]:
+        """A listing as plain JSON objects, for callers that read a few fields of each.
+
+        Bulk provisioning looks entities up by name among maybe thousands; building a model of
+        each would cost more than the request (about 10 µs an item, blocking the loop).
         """
-        data = await self._transport.request("GET", prefix, params=_params(allowed, filters))
-        return rows(data, method="GET", url=prefix)
+        resource = self.resource
+        data = await self._caller.request(
+            "GET", resource.path, params=resource.params(filters)
+        )
+        return rows(data, method="GET", url=resource.path)
 
-    async def _send(
-        self, method: str, path: str, body: Any, cls: type[T], timeout: float | None
+    async def _write(
+        self, method: str, path: str, args: Mapping[str, Any], *, partial: bool
     ) -> T:
-        data = await self._transport.request(method, path, json=body, timeout=timeout)
-        return structure(data, cls, method=method, url=path)
+        fields = _fields(args)
+        resource = self.resource
+        body = resource.body(fields, partial=partial)
+        data = await self._caller.request(
+            method, path, json=body, timeout=args.get("timeout"),
+            deadline=args.get("deadline"), secrets=resource.secrets(fields),
+        )
+        return structure(data, self._model, method=method, url=path)
 
-    async def _delete(self, prefix: str, id: str, timeout: float | None) -> None:
+    async def _create(self, args: Mapping[str, Any]) -> T:
+        return await self._write("POST", self.resource.path, args, partial=False)
+
+    async def _update(self, id: str, args: Mapping[str, Any]) -> T:
+        args = {k: v for k, v in args.items() if k != "id"}
+        return await self._write("PATCH", item_path(self.resource.path, id), args, partial=True)
+
+    async def _replace(self, id: str, args: Mapping[str, Any]) -> T:
+        args = {k: v for k, v in args.items() if k != "id"}
+        return await self._write("PUT", item_path(self.resource.path, id), args, partial=False)
+
+    async def _delete(self, id: str, args: Mapping[str, Any]) -> None:
         # The API answers {"id": ...}; the caller already has the id, so nothing is returned.
-        await self._transport.request("DELETE", item_path(prefix, id), timeout=timeout)
+        await self._caller.request(
+            "DELETE", item_path(self.resource.path, id),
+            timeout=args.get("timeout"), deadline=args.get("deadline"),
+        )

@@ -3,39 +3,59 @@
 from __future__ import annotations
 
 import builtins
-from typing import Any
 
-from .._validation import company_body
+from .._resources import COMPANIES
 from ..models import Company
-from ._base import Service, item_path
+from ..models.inputs import ContactInput
+from ._base import Requester, Service, api_method
+from ._raw import RawView, raw_method
 
-__all__ = ["Companies"]
-
-_PATH = "/management/companies"
-_FILTERS = frozenset({"dealer"})
+__all__ = ["Companies", "CompaniesRaw"]
 
 
-class Companies(Service):
-    """Companies.
+class Companies(Service[Company]):
+    """Companies: the customers that own users and sites."""
 
-    Fields: ``name``, ``contact`` (``Contact`` or dict), ``package`` (id), ``dealer`` (id),
-    ``suspended`` (update/replace).
-    """
+    def __init__(self, caller: Requester) -> None:
+        super().__init__(caller, COMPANIES)
 
-    async def get(self, id: str, *, timeout: float | None = None) -> Company:
+    @property
+    def with_raw_response(self) -> CompaniesRaw:
+        """The same methods, answering status, headers and the model (``RawResponse``)."""
+        return CompaniesRaw(self)
+
+    @api_method
+    async def get(
+        self, id: str, *, timeout: float | None = None, deadline: float | None = None
+    ) -> Company:
         """Fetch one company by id."""
-        return await self._get(_PATH, id, Company, timeout)
+        return await self._get(id, locals())
 
-    async def list(self, *, timeout: float | None = None, **filters: Any) -> builtins.list[Company]:
-        """Companies the credentials can see; filter: ``dealer=<id>``."""
-        return await self._list(_PATH, Company, _FILTERS, filters, timeout)
+    @api_method
+    async def list(
+        self,
+        *,
+        dealer: str | None = None,
+        timeout: float | None = None,
+        deadline: float | None = None,
+    ) -> builtins.list[Company]:
+        """Companies the credentials can see; ``dealer=<id>`` keeps one dealer's."""
+        return await self._list(locals())
 
-    async def _rows(self, **filters: Any) -> builtins.list[dict[str, Any]]:
-        """``list()`` as plain JSON objects, for bulk reconciliation (``Service._list_rows``)."""
-        return await self._list_rows(_PATH, _FILTERS, filters)
-
-    async def create(self, *, timeout: float | None = None, **fields: Any) -> Company:
-        """Create a company.
+    @api_method
+    async def create(
+        self,
+        *,
+        name: str,
+        contact: ContactInput,
+        package: str,
+        dealer: str | None = None,
+        suspended: bool | None = None,
+        webhook_url: str | None = None,
+        timeout: float | None = None,
+        deadline: float | None = None,
+    ) -> Company:
+        """Create a company; ``package`` and ``dealer`` are ids.
 
         Example::
 
@@ -46,19 +66,56 @@ class Companies(Service):
                 dealer=dealer.id,
             )
         """
-        return await self._send("POST", _PATH, company_body(**fields), Company, timeout)
+        return await self._create(locals())
 
-    async def update(self, id: str, *, timeout: float | None = None, **fields: Any) -> Company:
+    @api_method
+    async def update(
+        self,
+        id: str,
+        *,
+        name: str | None = None,
+        contact: ContactInput | None = None,
+        package: str | None = None,
+        dealer: str | None = None,
+        suspended: bool | None = None,
+        webhook_url: str | None = None,
+        timeout: float | None = None,
+        deadline: float | None = None,
+    ) -> Company:
         """Change the given fields only (PATCH), e.g. ``update(id, suspended=True)``."""
-        path = item_path(_PATH, id)
-        body = company_body(partial=True, **fields)
-        return await self._send("PATCH", path, body, Company, timeout)
+        return await self._update(id, locals())
 
-    async def replace(self, id: str, *, timeout: float | None = None, **fields: Any) -> Company:
+    @api_method
+    async def replace(
+        self,
+        id: str,
+        *,
+        name: str,
+        contact: ContactInput,
+        package: str,
+        dealer: str | None = None,
+        suspended: bool | None = None,
+        webhook_url: str | None = None,
+        timeout: float | None = None,
+        deadline: float | None = None,
+    ) -> Company:
         """Replace the company (PUT): the same required fields as ``create``."""
-        path = item_path(_PATH, id)
-        return await self._send("PUT", path, company_body(**fields), Company, timeout)
+        return await self._replace(id, locals())
 
-    async def delete(self, id: str, *, timeout: float | None = None) -> None:
+    @api_method
+    async def delete(
+        self, id: str, *, timeout: float | None = None, deadline: float | None = None
+    ) -> None:
         """Delete a company."""
-        await self._delete(_PATH, id, timeout)
+        await self._delete(id, locals())
+
+
+class CompaniesRaw(RawView[Companies]):
+    """``client.companies.with_raw_response``."""
+
+    get = raw_method(Companies.get)
+    list = raw_method(Companies.list)
+    create = raw_method(Companies.create)
+    update = raw_method(Companies.update)
+    replace = raw_method(Companies.replace)
+    delete = raw_method(Companies.delete)

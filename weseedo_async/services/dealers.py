@@ -3,38 +3,54 @@
 from __future__ import annotations
 
 import builtins
-from typing import Any
 
-from .._validation import dealer_body
+from .._resources import DEALERS
 from ..models import Dealer
-from ._base import Service, item_path
+from ..models.inputs import ContactInput, NotificationContactInput
+from ._base import Requester, Service, api_method
+from ._raw import RawView, raw_method
 
-__all__ = ["Dealers"]
-
-_PATH = "/management/dealers"
-_FILTERS: frozenset[str] = frozenset()
+__all__ = ["Dealers", "DealersRaw"]
 
 
-class Dealers(Service):
-    """Dealers (reseller credentials).
+class Dealers(Service[Dealer]):
+    """Dealers (reseller credentials)."""
 
-    Fields: ``name``, ``contact`` (``Contact`` or dict), ``notification_contact``
-    (``NotificationContact`` or dict), ``reseller`` (id), ``suspended`` (update/replace).
-    """
+    def __init__(self, caller: Requester) -> None:
+        super().__init__(caller, DEALERS)
 
-    async def get(self, id: str, *, timeout: float | None = None) -> Dealer:
+    @property
+    def with_raw_response(self) -> DealersRaw:
+        """The same methods, answering status, headers and the model (``RawResponse``)."""
+        return DealersRaw(self)
+
+    @api_method
+    async def get(
+        self, id: str, *, timeout: float | None = None, deadline: float | None = None
+    ) -> Dealer:
         """Fetch one dealer by id."""
-        return await self._get(_PATH, id, Dealer, timeout)
+        return await self._get(id, locals())
 
-    async def list(self, *, timeout: float | None = None, **filters: Any) -> builtins.list[Dealer]:
+    @api_method
+    async def list(
+        self, *, timeout: float | None = None, deadline: float | None = None
+    ) -> builtins.list[Dealer]:
         """All dealers the credentials can see (the API documents no filters)."""
-        return await self._list(_PATH, Dealer, _FILTERS, filters, timeout)
+        return await self._list(locals())
 
-    async def _rows(self, **filters: Any) -> builtins.list[dict[str, Any]]:
-        """``list()`` as plain JSON objects, for bulk reconciliation (``Service._list_rows``)."""
-        return await self._list_rows(_PATH, _FILTERS, filters)
-
-    async def create(self, *, timeout: float | None = None, **fields: Any) -> Dealer:
+    @api_method
+    async def create(
+        self,
+        *,
+        name: str,
+        contact: ContactInput,
+        notification_contact: NotificationContactInput | None = None,
+        reseller: str | None = None,
+        suspended: bool | None = None,
+        webhook_url: str | None = None,
+        timeout: float | None = None,
+        deadline: float | None = None,
+    ) -> Dealer:
         """Create a dealer.
 
         Example::
@@ -45,19 +61,56 @@ class Dealers(Service):
                 notification_contact=NotificationContact(email="ops@example.nl"),
             )
         """
-        return await self._send("POST", _PATH, dealer_body(**fields), Dealer, timeout)
+        return await self._create(locals())
 
-    async def update(self, id: str, *, timeout: float | None = None, **fields: Any) -> Dealer:
+    @api_method
+    async def update(
+        self,
+        id: str,
+        *,
+        name: str | None = None,
+        contact: ContactInput | None = None,
+        notification_contact: NotificationContactInput | None = None,
+        reseller: str | None = None,
+        suspended: bool | None = None,
+        webhook_url: str | None = None,
+        timeout: float | None = None,
+        deadline: float | None = None,
+    ) -> Dealer:
         """Change the given fields only (PATCH), e.g. ``update(id, suspended=True)``."""
-        path = item_path(_PATH, id)
-        body = dealer_body(partial=True, **fields)
-        return await self._send("PATCH", path, body, Dealer, timeout)
+        return await self._update(id, locals())
 
-    async def replace(self, id: str, *, timeout: float | None = None, **fields: Any) -> Dealer:
+    @api_method
+    async def replace(
+        self,
+        id: str,
+        *,
+        name: str,
+        contact: ContactInput,
+        notification_contact: NotificationContactInput | None = None,
+        reseller: str | None = None,
+        suspended: bool | None = None,
+        webhook_url: str | None = None,
+        timeout: float | None = None,
+        deadline: float | None = None,
+    ) -> Dealer:
         """Replace the dealer (PUT): the same required fields as ``create``."""
-        path = item_path(_PATH, id)
-        return await self._send("PUT", path, dealer_body(**fields), Dealer, timeout)
+        return await self._replace(id, locals())
 
-    async def delete(self, id: str, *, timeout: float | None = None) -> None:
+    @api_method
+    async def delete(
+        self, id: str, *, timeout: float | None = None, deadline: float | None = None
+    ) -> None:
         """Delete a dealer."""
-        await self._delete(_PATH, id, timeout)
+        await self._delete(id, locals())
+
+
+class DealersRaw(RawView[Dealers]):
+    """``client.dealers.with_raw_response``."""
+
+    get = raw_method(Dealers.get)
+    list = raw_method(Dealers.list)
+    create = raw_method(Dealers.create)
+    update = raw_method(Dealers.update)
+    replace = raw_method(Dealers.replace)
+    delete = raw_method(Dealers.delete)

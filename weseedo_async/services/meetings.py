@@ -3,37 +3,70 @@
 from __future__ import annotations
 
 import builtins
-from typing import Any
+from collections.abc import Sequence
+from datetime import datetime
 
-from .._validation import meeting_body
+from .._resources import MEETINGS
 from ..models import Meeting
-from ._base import Service
+from ..models.inputs import InviteeInput
+from ._base import Requester, Service, api_method
+from ._raw import RawView, raw_method
 
-__all__ = ["Meetings"]
-
-_PATH = "/personal/meetings"
-_FILTERS = frozenset({"company"})
+__all__ = ["Meetings", "MeetingsRaw"]
 
 
-class Meetings(Service):
-    """Personal meetings: create, get, list, delete (the API has no update).
+class Meetings(Service[Meeting]):
+    """Personal meetings: create, get, list, delete (the API has no update)."""
 
-    Fields of ``create``: ``site`` (id), ``agent`` (id; not needed with agent credentials),
-    ``is_appointment`` (default True), ``time_start``/``time_end`` (timezone-aware datetimes),
-    ``participants`` (``Invitee``\\ s or dicts, at least one), ``subject``, ``invitation``,
-    ``invitation_sms``, ``send_email``, ``send_sms``.
-    """
+    def __init__(self, caller: Requester) -> None:
+        super().__init__(caller, MEETINGS)
 
-    async def get(self, id: str, *, timeout: float | None = None) -> Meeting:
+    @property
+    def with_raw_response(self) -> MeetingsRaw:
+        """The same methods, answering status, headers and the model (``RawResponse``)."""
+        return MeetingsRaw(self)
+
+    @api_method
+    async def get(
+        self, id: str, *, timeout: float | None = None, deadline: float | None = None
+    ) -> Meeting:
         """Fetch one meeting by id."""
-        return await self._get(_PATH, id, Meeting, timeout)
+        return await self._get(id, locals())
 
-    async def list(self, *, timeout: float | None = None, **filters: Any) -> builtins.list[Meeting]:
-        """Meetings the credentials can see; filter: ``company=<id>``."""
-        return await self._list(_PATH, Meeting, _FILTERS, filters, timeout)
+    @api_method
+    async def list(
+        self,
+        *,
+        company: str | None = None,
+        timeout: float | None = None,
+        deadline: float | None = None,
+    ) -> builtins.list[Meeting]:
+        """Meetings the credentials can see; ``company=<id>`` keeps one company's."""
+        return await self._list(locals())
 
-    async def create(self, *, timeout: float | None = None, **fields: Any) -> Meeting:
+    @api_method
+    async def create(
+        self,
+        *,
+        site: str,
+        participants: Sequence[InviteeInput],
+        agent: str | None = None,
+        is_appointment: bool | None = None,
+        time_start: datetime | None = None,
+        time_end: datetime | None = None,
+        subject: str | None = None,
+        invitation: str | None = None,
+        invitation_sms: str | None = None,
+        send_email: bool | None = None,
+        send_sms: bool | None = None,
+        timeout: float | None = None,
+        deadline: float | None = None,
+    ) -> Meeting:
         """Schedule a meeting; every participant's join link is in ``meeting.participants``.
+
+        ``is_appointment`` defaults to True, which needs ``time_start``; datetimes must be
+        timezone-aware and go out as UTC. Without ``time_end`` the API makes it one hour long.
+        ``agent`` may be left out with the agent's own credentials.
 
         Example::
 
@@ -44,8 +77,20 @@ class Meetings(Service):
                 send_email=False, send_sms=False,
             )
         """
-        return await self._send("POST", _PATH, meeting_body(**fields), Meeting, timeout)
+        return await self._create(locals())
 
-    async def delete(self, id: str, *, timeout: float | None = None) -> None:
+    @api_method
+    async def delete(
+        self, id: str, *, timeout: float | None = None, deadline: float | None = None
+    ) -> None:
         """Delete (cancel) a meeting."""
-        await self._delete(_PATH, id, timeout)
+        await self._delete(id, locals())
+
+
+class MeetingsRaw(RawView[Meetings]):
+    """``client.meetings.with_raw_response``."""
+
+    get = raw_method(Meetings.get)
+    list = raw_method(Meetings.list)
+    create = raw_method(Meetings.create)
+    delete = raw_method(Meetings.delete)

@@ -3,41 +3,71 @@
 from __future__ import annotations
 
 import builtins
-from typing import Any
+from collections.abc import Sequence
 
-from .._validation import site_body
+from .._resources import SITES
 from ..models import Site
-from ._base import Service, item_path
+from ..models.inputs import FontType
+from ._base import Requester, Service, api_method
+from ._raw import RawView, raw_method
 
-__all__ = ["Sites"]
-
-_PATH = "/management/sites"
-_FILTERS = frozenset({"company"})
+__all__ = ["Sites", "SitesRaw"]
 
 
-class Sites(Service):
-    """Sites.
+class Sites(Service[Site]):
+    """Sites: a company's video-chat front door, with its agents and e-mail texts.
 
-    Fields: ``name``, ``users`` (list of user ids), ``videochat_font_type`` (``Roboto``,
-    ``Helvetica`` or ``Arial``), ``videochat_text_color`` (``#RRGGBB``), ``company`` (id),
-    ``logo``, ``waitingroom_background``, ``email_invite_text``, ``email_cancel_text``,
-    ``email_hardwaretest_text``, ``email_enable_hardwaretest``.
+    ``logo`` and ``waitingroom_background`` are base64 images; ``videochat_font_type`` is
+    ``Roboto`` (default), ``Helvetica`` or ``Arial``; ``videochat_text_color`` ``#RRGGBB``
+    (default ``#000000``).
     """
 
-    async def get(self, id: str, *, timeout: float | None = None) -> Site:
+    def __init__(self, caller: Requester) -> None:
+        super().__init__(caller, SITES)
+
+    @property
+    def with_raw_response(self) -> SitesRaw:
+        """The same methods, answering status, headers and the model (``RawResponse``)."""
+        return SitesRaw(self)
+
+    @api_method
+    async def get(
+        self, id: str, *, timeout: float | None = None, deadline: float | None = None
+    ) -> Site:
         """Fetch one site by id."""
-        return await self._get(_PATH, id, Site, timeout)
+        return await self._get(id, locals())
 
-    async def list(self, *, timeout: float | None = None, **filters: Any) -> builtins.list[Site]:
-        """Sites the credentials can see; filter: ``company=<id>``."""
-        return await self._list(_PATH, Site, _FILTERS, filters, timeout)
+    @api_method
+    async def list(
+        self,
+        *,
+        company: str | None = None,
+        timeout: float | None = None,
+        deadline: float | None = None,
+    ) -> builtins.list[Site]:
+        """Sites the credentials can see; ``company=<id>`` keeps one company's."""
+        return await self._list(locals())
 
-    async def _rows(self, **filters: Any) -> builtins.list[dict[str, Any]]:
-        """``list()`` as plain JSON objects, for bulk reconciliation (``Service._list_rows``)."""
-        return await self._list_rows(_PATH, _FILTERS, filters)
-
-    async def create(self, *, timeout: float | None = None, **fields: Any) -> Site:
-        """Create a site.
+    @api_method
+    async def create(
+        self,
+        *,
+        name: str,
+        users: Sequence[str],
+        company: str,
+        videochat_font_type: FontType | None = None,
+        videochat_text_color: str | None = None,
+        logo: str | None = None,
+        waitingroom_background: str | None = None,
+        email_invite_text: str | None = None,
+        email_cancel_text: str | None = None,
+        email_hardwaretest_text: str | None = None,
+        email_enable_hardwaretest: bool | None = None,
+        webhook_url: str | None = None,
+        timeout: float | None = None,
+        deadline: float | None = None,
+    ) -> Site:
+        """Create a site; ``users`` are user ids of the same company (may be empty).
 
         Example::
 
@@ -46,19 +76,68 @@ class Sites(Service):
                 videochat_font_type="Roboto", videochat_text_color="#000000",
             )
         """
-        return await self._send("POST", _PATH, site_body(**fields), Site, timeout)
+        return await self._create(locals())
 
-    async def update(self, id: str, *, timeout: float | None = None, **fields: Any) -> Site:
+    @api_method
+    async def update(
+        self,
+        id: str,
+        *,
+        name: str | None = None,
+        users: Sequence[str] | None = None,
+        company: str | None = None,
+        videochat_font_type: FontType | None = None,
+        videochat_text_color: str | None = None,
+        logo: str | None = None,
+        waitingroom_background: str | None = None,
+        email_invite_text: str | None = None,
+        email_cancel_text: str | None = None,
+        email_hardwaretest_text: str | None = None,
+        email_enable_hardwaretest: bool | None = None,
+        webhook_url: str | None = None,
+        timeout: float | None = None,
+        deadline: float | None = None,
+    ) -> Site:
         """Change the given fields only (PATCH), e.g. ``update(id, name="New name")``."""
-        path = item_path(_PATH, id)
-        body = site_body(partial=True, **fields)
-        return await self._send("PATCH", path, body, Site, timeout)
+        return await self._update(id, locals())
 
-    async def replace(self, id: str, *, timeout: float | None = None, **fields: Any) -> Site:
+    @api_method
+    async def replace(
+        self,
+        id: str,
+        *,
+        name: str,
+        users: Sequence[str],
+        company: str,
+        videochat_font_type: FontType | None = None,
+        videochat_text_color: str | None = None,
+        logo: str | None = None,
+        waitingroom_background: str | None = None,
+        email_invite_text: str | None = None,
+        email_cancel_text: str | None = None,
+        email_hardwaretest_text: str | None = None,
+        email_enable_hardwaretest: bool | None = None,
+        webhook_url: str | None = None,
+        timeout: float | None = None,
+        deadline: float | None = None,
+    ) -> Site:
         """Replace the site (PUT): the same required fields as ``create``."""
-        path = item_path(_PATH, id)
-        return await self._send("PUT", path, site_body(**fields), Site, timeout)
+        return await self._replace(id, locals())
 
-    async def delete(self, id: str, *, timeout: float | None = None) -> None:
+    @api_method
+    async def delete(
+        self, id: str, *, timeout: float | None = None, deadline: float | None = None
+    ) -> None:
         """Delete a site."""
-        await self._delete(_PATH, id, timeout)
+        await self._delete(id, locals())
+
+
+class SitesRaw(RawView[Sites]):
+    """``client.sites.with_raw_response``."""
+
+    get = raw_method(Sites.get)
+    list = raw_method(Sites.list)
+    create = raw_method(Sites.create)
+    update = raw_method(Sites.update)
+    replace = raw_method(Sites.replace)
+    delete = raw_method(Sites.delete)

@@ -2,20 +2,33 @@
 
 from __future__ import annotations
 
-from .._validation import sms_body
+from .._resources import SMS
 from ..models import SmsResult
-from ._base import Service
+from ._base import Requester, Service, api_method
+from ._raw import RawView, raw_method
 
-__all__ = ["Sms"]
-
-_PATH = "/personal/sms"
+__all__ = ["Sms", "SmsRaw"]
 
 
-class Sms(Service):
+class Sms(Service[SmsResult]):
     """SMS to a meeting participant (the API sends at most one per participant)."""
 
+    def __init__(self, caller: Requester) -> None:
+        super().__init__(caller, SMS)
+
+    @property
+    def with_raw_response(self) -> SmsRaw:
+        """The same methods, answering status, headers and the model (``RawResponse``)."""
+        return SmsRaw(self)
+
+    @api_method
     async def send(
-        self, *, participant: str, message: str, timeout: float | None = None
+        self,
+        *,
+        participant: str,
+        message: str,
+        timeout: float | None = None,
+        deadline: float | None = None,
     ) -> SmsResult:
         """Send ``message`` (1 to 40 characters) to a participant of a meeting.
 
@@ -23,5 +36,10 @@ class Sms(Service):
 
             await client.sms.send(participant=meeting.participants[1].id, message="Join now")
         """
-        body = sms_body(participant=participant, message=message)
-        return await self._send("POST", _PATH, body, SmsResult, timeout)
+        return await self._create(locals())
+
+
+class SmsRaw(RawView[Sms]):
+    """``client.sms.with_raw_response``."""
+
+    send = raw_method(Sms.send)

@@ -3,44 +3,67 @@
 from __future__ import annotations
 
 import builtins
-from typing import Any
 
-from .._validation import user_body
+from .._resources import USERS
 from ..models import User
-from ._base import Service, item_path
+from ..models.inputs import EntityRefInput, Locale, Role
+from ._base import Requester, Service, api_method
+from ._raw import RawView, raw_method
 
-__all__ = ["Users"]
-
-_PATH = "/management/users"
-_FILTERS = frozenset({"company", "dealer", "reseller", "user_status"})
+__all__ = ["Users", "UsersRaw"]
 
 
-class Users(Service):
-    """Users (agents, assistants, admins, dealer and reseller users).
+class Users(Service[User]):
+    """Users: agents, assistants, admins, dealer and reseller users."""
 
-    Fields: ``first_name``, ``last_name``, ``email``, ``password`` (optional: without it the user
-    gets an e-mail to set one), ``locale`` (``"nl"``), ``role`` (``"agent"``), ``entity``
-    (``EntityRef`` or dict), ``photo``, ``suspended`` (update/replace).
-    """
+    def __init__(self, caller: Requester) -> None:
+        super().__init__(caller, USERS)
 
-    async def get(self, id: str, *, timeout: float | None = None) -> User:
+    @property
+    def with_raw_response(self) -> UsersRaw:
+        """The same methods, answering status, headers and the model (``RawResponse``)."""
+        return UsersRaw(self)
+
+    @api_method
+    async def get(
+        self, id: str, *, timeout: float | None = None, deadline: float | None = None
+    ) -> User:
         """Fetch one user by id."""
-        return await self._get(_PATH, id, User, timeout)
+        return await self._get(id, locals())
 
-    async def list(self, *, timeout: float | None = None, **filters: Any) -> builtins.list[User]:
-        """Users the credentials can see.
+    @api_method
+    async def list(
+        self,
+        *,
+        company: str | None = None,
+        dealer: str | None = None,
+        reseller: str | None = None,
+        user_status: bool | None = None,
+        timeout: float | None = None,
+        deadline: float | None = None,
+    ) -> builtins.list[User]:
+        """Users the credentials can see, of one ``company``, ``dealer`` or ``reseller`` (ids);
+        ``user_status=True`` adds each user's online ``status``."""
+        return await self._list(locals())
 
-        Filters: ``company``, ``dealer``, ``reseller`` (ids) and ``user_status=True`` (adds each
-        user's online ``status``).
-        """
-        return await self._list(_PATH, User, _FILTERS, filters, timeout)
-
-    async def _rows(self, **filters: Any) -> builtins.list[dict[str, Any]]:
-        """``list()`` as plain JSON objects, for bulk reconciliation (``Service._list_rows``)."""
-        return await self._list_rows(_PATH, _FILTERS, filters)
-
-    async def create(self, *, timeout: float | None = None, **fields: Any) -> User:
-        """Create a user.
+    @api_method
+    async def create(
+        self,
+        *,
+        first_name: str,
+        last_name: str,
+        email: str,
+        entity: EntityRefInput,
+        password: str | None = None,
+        locale: Locale | None = None,
+        role: Role | None = None,
+        photo: str | None = None,
+        suspended: bool | None = None,
+        timeout: float | None = None,
+        deadline: float | None = None,
+    ) -> User:
+        """Create a user (``locale`` defaults to ``"nl"``, ``role`` to ``"agent"``). Without a
+        ``password`` the API e-mails the user a link to set one.
 
         Example::
 
@@ -49,19 +72,62 @@ class Users(Service):
                 role="agent", entity=EntityRef(type="company", id=company.id),
             )
         """
-        return await self._send("POST", _PATH, user_body(**fields), User, timeout)
+        return await self._create(locals())
 
-    async def update(self, id: str, *, timeout: float | None = None, **fields: Any) -> User:
+    @api_method
+    async def update(
+        self,
+        id: str,
+        *,
+        first_name: str | None = None,
+        last_name: str | None = None,
+        email: str | None = None,
+        entity: EntityRefInput | None = None,
+        password: str | None = None,
+        locale: Locale | None = None,
+        role: Role | None = None,
+        photo: str | None = None,
+        suspended: bool | None = None,
+        timeout: float | None = None,
+        deadline: float | None = None,
+    ) -> User:
         """Change the given fields only (PATCH), e.g. ``update(id, suspended=True)``."""
-        path = item_path(_PATH, id)
-        body = user_body(partial=True, **fields)
-        return await self._send("PATCH", path, body, User, timeout)
+        return await self._update(id, locals())
 
-    async def replace(self, id: str, *, timeout: float | None = None, **fields: Any) -> User:
+    @api_method
+    async def replace(
+        self,
+        id: str,
+        *,
+        first_name: str,
+        last_name: str,
+        email: str,
+        entity: EntityRefInput,
+        password: str | None = None,
+        locale: Locale | None = None,
+        role: Role | None = None,
+        photo: str | None = None,
+        suspended: bool | None = None,
+        timeout: float | None = None,
+        deadline: float | None = None,
+    ) -> User:
         """Replace the user (PUT): the same required fields as ``create``."""
-        path = item_path(_PATH, id)
-        return await self._send("PUT", path, user_body(**fields), User, timeout)
+        return await self._replace(id, locals())
 
-    async def delete(self, id: str, *, timeout: float | None = None) -> None:
+    @api_method
+    async def delete(
+        self, id: str, *, timeout: float | None = None, deadline: float | None = None
+    ) -> None:
         """Delete a user."""
-        await self._delete(_PATH, id, timeout)
+        await self._delete(id, locals())
+
+
+class UsersRaw(RawView[Users]):
+    """``client.users.with_raw_response``."""
+
+    get = raw_method(Users.get)
+    list = raw_method(Users.list)
+    create = raw_method(Users.create)
+    update = raw_method(Users.update)
+    replace = raw_method(Users.replace)
+    delete = raw_method(Users.delete)

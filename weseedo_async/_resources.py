@@ -1,0 +1,478 @@
+"""Every resource declared once: its path, model, filters and body fields with their checks.
+
+One :class:`Resource` per API resource drives everything that used to be written out by hand per
+resource: the services' request bodies and filters (``services/``), the plan's field rules and
+which fields are links to parents (``bulk``), and how a listed entity is compared with what a
+plan asks for (``bulk``'s drift). A :class:`Shape` is a set of fields — a request body, or a nested
+object such as a contact.
+
+``None`` means "not given": it is left out of the body (and refused where the field is required).
+A ``partial`` body (PATCH) checks only the fields given; a whole one (POST, PUT) needs the required
+fields and gets the documented defaults. A nested object (a contact) is replaced as a whole, so its
+required fields are required even in a PATCH.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+from typing import Any, get_args
+
+import attrs
+
+from . import _validation as v
+from ._exceptions import ValidationError
+from ._validation import Check, Invalid
+from .models import (
+    AutoLogin,
+    Company,
+    Contact,
+    Dealer,
+    EntityRef,
+    Invitee,
+    Meeting,
+    NotificationContact,
+    Package,
+    Site,
+    SmsResult,
+    User,
+)
+from .models.inputs import EntityType, FontType, Language, Locale, Product, Role
+
+__all__ = [
+    "AUTOLOGIN",
+    "COMPANIES",
+    "DEALERS",
+    "MEETINGS",
+    "PACKAGES",
+    "SITES",
+    "SMS",
+    "USERS",
+    "Field",
+    "Resource",
+    "Shape",
+]
+
+
+def _equal(sent: Any, listed: Any) -> bool | None:
+    return bool(sent == listed)
+
+
+def _never(sent: Any, listed: Any) -> bool | None:
+    return None  # cannot be compared (a password is never read back)
+
+
+@attrs.frozen
+class Field:
+    """One body field: its check, whether it is required, its default and its nature."""
+
+    name: str
+    check: Check
+    required: bool = False
+    """Needed in a whole body (POST, PUT)."""
+    default: Any = None
+    """Filled into a whole body when not given."""
+    secret: bool = False
+    """A password: redacted from errors, never compared with what the API lists."""
+    link: bool = False
+    """The id of another entity (a parent, a site's users): a plan fills it from its own keys."""
+    same: Callable[[Any, Any], bool | None] = _equal
+    """Whether the body's value and the value the API lists for it agree (None: unknowable)."""
+
+
+class Shape:
+    """A JSON object body: named fields, optional cross-field rules, and keys accepted but dropped
+    (a response model's ``id`` given back in a nested argument)."""
+
+    __slots__ = ("_by_name", "_known", "fields", "ignored", "model", "name", "rules")
+
+    def __init__(
+        self,
+        name: str,
+        fields: Iterable[Field],
+        *,
+        model: type | None = None,
+        ignored: Iterable[str] = (),
+        rules: Iterable[Callable[[Mapping[str, Any]], None]] = (),
+    ) -> None:
+        self.name = name
+        self.fields = tuple(fields)
+        self.model = model
+        self.ignored = frozenset(ignored)
+        self.rules = tuple(rules)
+        self._by_name = {f.name: f for f in self.fields}
+        self._known = frozenset(self._by_name) | self.ignored
+
+    def field(self, name: str) -> Field:
+        """The field called ``name``."""
+        return self._by_name[name]
+
+    def build(self, values: Mapping[str, Any], *, partial: bool = False) -> dict[str, Any]:
+        """The JSON body of ``values``; raises :class:`Invalid` at the first problem."""
+        return self._build(values, partial, None)
+
+    def problems(self, values: Mapping[str, Any], *, partial: bool = False) -> list[Invalid]:
+        """Every problem of ``values`` (empty: it would build)."""
+        found: list[Invalid] = []
+        try:
+            self._build(values, partial, found)
+        except Invalid as exc:  # a cross-field rule
+            found.append(exc)
+        return found
+
+    def _build(
+        self, values: Mapping[str, Any], partial: bool, found: list[Invalid] | None
+    ) -> dict[str, Any]:
+        for key in values:
+            if key not in self._known:
+                problem = Invalid("unknown field", (str(key),))
+                if found is None:
+                    raise problem
+                found.append(problem)
+        body: dict[str, Any] = {}
+        for spec in self.fields:
+            value = values.get(spec.name)
+            if value is None:
+                if partial:
+                    continue
+                if spec.default is not None:
+                    value = spec.default
+                elif spec.required:
+                    problem = Invalid("is required", (spec.name,))
+                    if found is None:
+                        raise problem
+                    found.append(problem)
+                    continue
+                else:
+                    continue
+            try:
+                body[spec.name] = spec.check(value)
+            except Invalid as exc:
+                problem = exc.within(spec.name)
+                if found is None:
+                    raise problem from None
+                found.append(problem)
+        if partial and not body and not found:
+            problem = Invalid("nothing to update", ("fields",))
+            if found is None:
+                raise problem
+            found.append(problem)
+        if not found:
+            for rule in self.rules:
+                rule(values)
+        return body
+
+    def values_of(self, value: Any) -> Mapping[str, Any]:
+        """A nested argument as a mapping: from the model, or a dict."""
+        if self.model is not None and isinstance(value, self.model):
+            return {name: getattr(value, name) for name in self._by_name}
+        if isinstance(value, Mapping):
+            return value
+        what = self.model.__name__ if self.model is not None else "object"
+        raise Invalid(f"must be a {what} or a dict")
+
+
+def nested(shape: Shape) -> Check:
+    """A check for a nested object of ``shape`` (always whole: it is replaced as a whole)."""
+
+    def check(value: Any) -> dict[str, Any]:
+        return shape.build(shape.values_of(value))
+
+    return check
+
+
+def list_of(item: Check, *, what: str, at_least: int = 0) -> Check:
+    """A check for a list whose items pass ``item``."""
+    message = f"must be a list of {what}" + (f" (at least {at_least})" if at_least else "")
+
+    def check(value: Any) -> list[Any]:
+        if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
+            raise Invalid(message)
+        out = []
+        for index, element in enumerate(value):
+            try:
+                out.append(item(element))
+            except Invalid as exc:
+                raise exc.within(f"[{index}]") from None
+        if len(out) < at_least:
+            raise Invalid(message)
+        return out
+
+    return check
+
+
+# -- how listed values compare with sent ones ------------------------------------------------
+
+
+def _same_nested(sent: Any, listed: Any) -> bool | None:
+    # The API adds ids and may add fields: only what was sent is compared.
+    if not isinstance(sent, Mapping) or not isinstance(listed, Mapping):
+        return bool(sent == listed)
+    return all(listed.get(key) == value for key, value in sent.items())
+
+
+def _same_id(sent: Any, listed: Any) -> bool | None:
+    # Sent as an id, listed as the nested object.
+    listed_id = listed.get("id") if isinstance(listed, Mapping) else listed
+    return bool(sent == listed_id)
+
+
+def _same_ids(sent: Any, listed: Any) -> bool | None:
+    if not isinstance(listed, list):
+        return False
+    listed_ids = [item.get("id") if isinstance(item, Mapping) else item for item in listed]
+    return sorted(map(str, sent)) == sorted(map(str, listed_ids))
+
+
+def _same_font(sent: Any, listed: Any) -> bool | None:
+    # Sent as "Roboto", listed as a CSS font stack ("Roboto,sans-serif").
+    return isinstance(listed, str) and listed.split(",")[0].strip() == sent
+
+
+def _same_colour(sent: Any, listed: Any) -> bool | None:
+    return isinstance(listed, str) and listed.lower() == str(sent).lower()
+
+
+def _same_entity(sent: Any, listed: Any) -> bool | None:
+    if not isinstance(listed, Mapping):
+        return False
+    return bool(listed.get("id") == sent.get("id") and listed.get("type") == sent.get("type"))
+
+
+# -- nested shapes ---------------------------------------------------------------------------
+
+CONTACT = Shape(
+    "contact",
+    [
+        Field("first_name", v.text, required=True),
+        Field("last_name", v.text, required=True),
+        Field("email", v.email, required=True),
+        Field("phone", v.phone),
+        Field("language", v.choice(get_args(Language))),
+    ],
+    model=Contact,
+    ignored={"id"},  # the contact's own id, from a response model: not part of a request
+)
+NOTIFICATION_CONTACT = Shape(
+    "notification_contact",
+    [Field("email", v.email, required=True)],
+    model=NotificationContact,
+    ignored={"id"},
+)
+ENTITY_REF = Shape(
+    "entity",
+    [
+        Field("type", v.choice(get_args(EntityType)), required=True),
+        Field("id", v.ident, required=True),
+    ],
+    model=EntityRef,
+)
+INVITEE = Shape(
+    "participant",
+    [Field("name", v.text, required=True), Field("email", v.email), Field("phone", v.phone)],
+    model=Invitee,
+)
+
+
+@attrs.frozen
+class Resource:
+    """One API resource: where it lives, what comes back, how it is filtered and written."""
+
+    name: str
+    """The service's name on the client (``"companies"``)."""
+    path: str
+    model: type
+    shape: Shape | None = None
+    """The body of create / replace / update (None: the API has no writes)."""
+    filters: Mapping[str, Check] = attrs.field(factory=dict)
+    natural_key: str | None = None
+    """The field a plan's entity is found by (``"name"``, ``"email"``)."""
+
+    def body(self, values: Mapping[str, Any], *, partial: bool = False) -> dict[str, Any]:
+        """The request body of ``values``, or a :class:`ValidationError` naming the field."""
+        assert self.shape is not None, f"{self.name} has no body"
+        try:
+            return self.shape.build(values, partial=partial)
+        except Invalid as exc:
+            raise exc.error() from None
+
+    def problems(
+        self, values: Mapping[str, Any], *, partial: bool = False
+    ) -> list[ValidationError]:
+        """Every problem of ``values`` as a body (for plans, which report all of them)."""
+        assert self.shape is not None, f"{self.name} has no body"
+        return [problem.error() for problem in self.shape.problems(values, partial=partial)]
+
+    def secrets(self, values: Mapping[str, Any]) -> tuple[str, ...]:
+        """The secret values (passwords) among ``values``: redacted from the call's errors."""
+        if self.shape is None:
+            return ()
+        return tuple(
+            value for spec in self.shape.fields
+            if spec.secret and isinstance(value := values.get(spec.name), str)
+        )
+
+    def params(self, filters: Mapping[str, Any]) -> dict[str, str] | None:
+        """The query parameters of a listing; unknown filters are refused by name."""
+        params: dict[str, str] = {}
+        for key, value in filters.items():
+            check = self.filters.get(key)
+            if check is None:
+                hint = f"; use one of {', '.join(sorted(self.filters))}" if self.filters else ""
+                raise ValidationError(key, f"unknown filter{hint}")
+            if value is not None:
+                try:
+                    params[key] = check(value)
+                except Invalid as exc:
+                    raise exc.error(key) from None
+        return params or None
+
+    def drift(self, body: Mapping[str, Any], listed: Mapping[str, Any]) -> list[str]:
+        """The fields of ``body`` whose listed values differ (secrets and links never count)."""
+        assert self.shape is not None, f"{self.name} has no body"
+        out = []
+        for name, value in body.items():
+            spec = self.shape.field(name)
+            if spec.secret or spec.link:
+                continue
+            if spec.same(value, listed.get(name)) is False:
+                out.append(name)
+        return out
+
+    def links(self) -> frozenset[str]:
+        """The fields that hold ids of other entities."""
+        return frozenset(f.name for f in self.shape.fields if f.link) if self.shape else frozenset()
+
+    def required(self) -> tuple[str, ...]:
+        """The fields a whole body needs (links included)."""
+        return tuple(f.name for f in self.shape.fields if f.required) if self.shape else ()
+
+
+def _query_bool(value: Any) -> str:
+    # The API's boolean query parameters read the lowercase words.
+    return "true" if v.boolean(value) else "false"
+
+
+_ID = v.ident
+
+DEALERS = Resource(
+    "dealers",
+    "/management/dealers",
+    Dealer,
+    Shape("dealer", [
+        Field("name", v.text, required=True),
+        Field("contact", nested(CONTACT), required=True, same=_same_nested),
+        Field("notification_contact", nested(NOTIFICATION_CONTACT), same=_same_nested),
+        Field("reseller", _ID, link=True, same=_same_id),
+        Field("suspended", v.boolean),
+        Field("webhook_url", v.webhook_url),
+    ]),
+    natural_key="name",
+)
+COMPANIES = Resource(
+    "companies",
+    "/management/companies",
+    Company,
+    Shape("company", [
+        Field("name", v.text, required=True),
+        Field("contact", nested(CONTACT), required=True, same=_same_nested),
+        Field("package", _ID, required=True, same=_same_id),
+        Field("dealer", _ID, link=True, same=_same_id),
+        Field("suspended", v.boolean),
+        Field("webhook_url", v.webhook_url),
+    ]),
+    filters={"dealer": _ID},
+    natural_key="name",
+)
+USERS = Resource(
+    "users",
+    "/management/users",
+    User,
+    Shape("user", [
+        Field("first_name", v.text, required=True),
+        Field("last_name", v.text, required=True),
+        Field("email", v.email, required=True),
+        Field("password", v.text, secret=True, same=_never),
+        Field("locale", v.choice(get_args(Locale)), default="nl"),
+        Field("role", v.choice(get_args(Role)), default="agent"),
+        Field("entity", nested(ENTITY_REF), required=True, link=True, same=_same_entity),
+        Field("photo", v.text),
+        Field("suspended", v.boolean),
+    ]),
+    filters={"company": _ID, "dealer": _ID, "reseller": _ID, "user_status": _query_bool},
+    natural_key="email",
+)
+SITES = Resource(
+    "sites",
+    "/management/sites",
+    Site,
+    Shape("site", [
+        Field("name", v.text, required=True),
+        Field("users", v.ids, required=True, link=True, same=_same_ids),
+        Field("videochat_font_type", v.choice(get_args(FontType)), default="Roboto",
+              same=_same_font),
+        Field("videochat_text_color", v.colour, default="#000000", same=_same_colour),
+        Field("company", _ID, required=True, link=True, same=_same_id),
+        Field("logo", v.text),
+        Field("waitingroom_background", v.text),
+        Field("email_invite_text", v.text),
+        Field("email_cancel_text", v.text),
+        Field("email_hardwaretest_text", v.text),
+        Field("email_enable_hardwaretest", v.boolean),
+        Field("webhook_url", v.webhook_url),
+    ]),
+    filters={"company": _ID},
+    natural_key="name",
+)
+PACKAGES = Resource("packages", "/management/packages", Package)
+
+
+def _meeting_times(values: Mapping[str, Any]) -> None:
+    start, end = values.get("time_start"), values.get("time_end")
+    appointment = values.get("is_appointment", True)
+    if start is None and appointment is not False:
+        raise Invalid("is required for an appointment", ("time_start",))
+    if isinstance(start, datetime) and isinstance(end, datetime) and end <= start:
+        raise Invalid("must be after time_start", ("time_end",))
+
+
+MEETINGS = Resource(
+    "meetings",
+    "/personal/meetings",
+    Meeting,
+    Shape("meeting", [
+        Field("site", _ID, required=True),
+        Field("participants", list_of(nested(INVITEE), what="participants", at_least=1),
+              required=True),
+        Field("agent", _ID),
+        Field("is_appointment", v.boolean, default=True),
+        Field("time_start", v.aware),
+        Field("time_end", v.aware),
+        Field("subject", v.text),
+        Field("invitation", v.text),
+        Field("invitation_sms", v.text),
+        Field("send_email", v.boolean),
+        Field("send_sms", v.boolean),
+    ], rules=[_meeting_times]),
+    filters={"company": _ID},
+)
+
+SMS_MAX = 40
+SMS = Resource(
+    "sms",
+    "/personal/sms",
+    SmsResult,
+    Shape("sms", [
+        Field("participant", _ID, required=True),
+        Field("message", v.max_length(SMS_MAX), required=True),
+    ]),
+)
+AUTOLOGIN = Resource(
+    "autologin",
+    "/auth/autologin",
+    AutoLogin,
+    Shape("autologin", [
+        Field("agent", _ID),
+        Field("product", v.choice(get_args(Product)), default="personal"),
+    ]),
+)
