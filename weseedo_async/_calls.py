@@ -292,7 +292,7 @@ class Caller:
             captured.append((status, headers))
         if status < 300:
             core.budget.deposit()
-            return success_result(raw, method, path, core.secrets, secrets)
+            return success_result(raw, method, path, core.secrets, secrets, status=status)
         if status == 429 or status == 503:
             stats.throttled += 1
             if hooks.on_throttle:

@@ -73,7 +73,7 @@ class RetryEvent:
 
 @attrs.frozen
 class ThrottleEvent:
-    """The server refused an attempt for its rate (a 429, or a 503 with Retry-After)."""
+    """The server refused an attempt because it is limiting or overloaded (a 429 or a 503)."""
 
     method: str
     path: str

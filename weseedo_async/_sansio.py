@@ -45,7 +45,7 @@ def decipher_response(
 ) -> Any:
     """The envelope's ``result`` of a 2xx reply, or raise the SDK error the reply amounts to."""
     if status < 300:
-        return success_result(raw, method, path, secrets, extra_secrets)
+        return success_result(raw, method, path, secrets, extra_secrets, status=status)
     if status < 400:
         raise RedirectError(
             status, safe_location(headers.get("Location"), request_url), method, path
@@ -54,14 +54,21 @@ def decipher_response(
 
 
 def success_result(
-    raw: bytes, method: str, path: str, secrets: Secrets, extra_secrets: Iterable[str] = ()
+    raw: bytes,
+    method: str,
+    path: str,
+    secrets: Secrets,
+    extra_secrets: Iterable[str] = (),
+    *,
+    status: int = 200,
 ) -> Any:
     """The ``result`` of a 2xx body; a body that says it failed raises its error."""
     if not raw:
-        if method == "GET":
-            # Every read answers a body; an empty one was cut or mangled on the way.
-            raise ResponseValidationError("the reply is empty", method=method, url=path)
-        return None
+        if status == 204:
+            return None
+        # Every call of the API answers a body (a delete answers the id); an empty 200 was cut
+        # or mangled on the way, and says nothing about whether the call was applied.
+        raise ResponseValidationError("the reply is empty", method=method, url=path)
     try:
         data = loads(raw)
     except (ValueError, RecursionError):

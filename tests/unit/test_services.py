@@ -34,8 +34,8 @@ from weseedo_async.services import (
     Dealers,
     Meetings,
     Packages,
-    Sites,
     Requester,
+    Sites,
     Sms,
     Users,
 )
