@@ -13,7 +13,8 @@ Wire rules:
 - datetimes are ISO-8601 (``2020-07-14T16:35:32.356Z``) and always come back timezone-aware (a
   reply without an offset is read as UTC, the API's only zone); a number is read as epoch seconds
   (epoch milliseconds above 1e11), as the Direct spec types some room times as integers;
-- datetimes go out as ISO-8601 UTC with milliseconds and ``Z``.
+- datetimes go out as ISO-8601 UTC with milliseconds and ``Z`` (:func:`format_datetime`; request
+  bodies are built from the resource declarations in ``_resources``, not by unstructuring models).
 
 Error text names the path and the expected type, never the offending value: replies carry
 secrets (room passwords, participant links).
@@ -35,7 +36,7 @@ from cattrs.errors import (
     BaseValidationError,
     IterableValidationNote,
 )
-from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
+from cattrs.gen import make_dict_structure_fn
 
 from ._exceptions import ResponseValidationError
 
@@ -47,7 +48,6 @@ __all__ = [
     "rows",
     "structure",
     "structure_list",
-    "unstructure",
 ]
 
 T = TypeVar("T")
@@ -250,12 +250,6 @@ def make_converter(*, detailed_validation: bool = False) -> cattrs.Converter:
     converter.register_structure_hook_factory(_is_optional, _optional_hook_factory(converter))
     converter.register_structure_hook_factory(_is_homogenous_tuple, _tuple_hook_factory(converter))
     converter.register_structure_hook_factory(attrs.has, _attrs_hook_factory(converter))
-    converter.register_unstructure_hook(datetime, format_datetime)
-    # Requests leave out what is not set rather than sending nulls.
-    converter.register_unstructure_hook_factory(
-        attrs.has,
-        lambda cl: make_dict_unstructure_fn(cl, converter, _cattrs_omit_if_default=True),
-    )
     return converter
 
 
@@ -356,8 +350,3 @@ def rows(data: Any, *, method: str = "", url: str = "") -> list[dict[str, Any]]:
                 f"expected object, got {json_type(item)}", path=f"[{index}]", method=method, url=url
             )
     return data  # type: ignore[no-any-return]  # checked above
-
-
-def unstructure(obj: Any) -> Any:
-    """Turn a model (or a list/dict of them) into JSON-ready data; ``None`` fields are left out."""
-    return _FAST.unstructure(obj)

@@ -51,12 +51,28 @@ __all__ = [
     "ValidationError",
     "WeSeeDoError",
     "error_for_status",
+    "is_ambiguous",
 ]
 
 
 #: Methods that may be sent twice with the effect of once: a reply lost on the way back can be
 #: asked for again. The one definition the retry rules and ``ambiguous`` read.
 IDEMPOTENT = frozenset({"GET", "PUT", "DELETE", "HEAD", "OPTIONS"})
+
+
+_GATEWAY = frozenset({502, 503, 504})
+
+
+def is_ambiguous(replay_safe: bool, *, sent: bool = True, status: int | None = None) -> bool:
+    """Whether a failure leaves it unknown if the request was applied (the one rule).
+
+    Only a request that is not safe to repeat can be left ambiguous, and only once it was sent;
+    a reply that arrived is ambiguous when it is a 5xx other than a gateway's 502/503/504 (those
+    normally never reached the backend), or unreadable (``status`` None).
+    """
+    if replay_safe or not sent:
+        return False
+    return status is None or (status >= 500 and status not in _GATEWAY)
 
 
 class WeSeeDoError(Exception):
@@ -97,7 +113,8 @@ class ResponseValidationError(WeSeeDoError):
         self.method = method
         self.url = url
         self.ambiguous = (
-            bool(method) and method not in IDEMPOTENT if ambiguous is None else ambiguous
+            bool(method) and is_ambiguous(method in IDEMPOTENT)
+            if ambiguous is None else ambiguous
         )
         where = f" at {path!r}" if path else ""
         request = f" ({method} {url})" if method else ""

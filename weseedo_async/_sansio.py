@@ -22,6 +22,7 @@ from ._exceptions import (
     RedirectError,
     ResponseValidationError,
     error_for_status,
+    is_ambiguous,
 )
 from ._secrets import Secrets
 
@@ -155,7 +156,7 @@ def _error_from_fields(
     transaction = data.get("transactionId")
     info = data.get("info")
     # A 5xx on a request that changes state may have been applied before the server failed.
-    ambiguous = status >= 500 and status not in (502, 503, 504) and not replay_safe
+    ambiguous = is_ambiguous(replay_safe, status=status)
     return error_for_status(status)(
         status,
         _text(data.get("name"), secrets, extra),

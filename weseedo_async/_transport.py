@@ -29,6 +29,7 @@ from ._exceptions import (
     ResponseValidationError,
     ValidationError,
     WeSeeDoError,
+    is_ambiguous,
 )
 
 __all__ = ["MAX_REPLY", "Transport", "url"]
@@ -170,7 +171,7 @@ def connection_error(
     if isinstance(exc, aiohttp.InvalidURL):
         raise ValidationError("base_url", "is not a valid URL") from exc
     sent = not isinstance(exc, (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError))
-    ambiguous = sent and not replay_safe
+    ambiguous = is_ambiguous(replay_safe, sent=sent)
     if isinstance(exc, asyncio.TimeoutError):
         return APITimeoutError(
             "timed out", method=method, url=path, ambiguous=ambiguous, sent=sent

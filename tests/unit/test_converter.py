@@ -17,7 +17,6 @@ from weseedo_async._converter import (
     parse_datetime,
     structure,
     structure_list,
-    unstructure,
 )
 from weseedo_async._exceptions import ResponseValidationError
 from weseedo_async.models import (
@@ -204,14 +203,6 @@ def test_format_datetime_is_utc_with_milliseconds() -> None:
         "2025-03-18T14:15:00.123Z"
     )
     assert format_datetime(datetime(2025, 3, 18, 14, 15, tzinfo=UTC)) == "2025-03-18T14:15:00.000Z"
-
-
-def test_unstructure_leaves_out_nones() -> None:
-    assert unstructure(Contact(first_name="a", last_name="b", email="e@x.nl")) == {
-        "first_name": "a",
-        "last_name": "b",
-        "email": "e@x.nl",
-    }
 
 
 def test_make_converter_builds_a_fresh_converter() -> None:
