@@ -5,7 +5,7 @@ record; this file turns them into
 
 - Prometheus metrics (``prometheus_client``: a request counter by method/path/status, a latency
   histogram, retry and throttle counters), and
-- OpenTelemetry span events (``opentelemetry-api``: each reply becomes an event on the current span),
+- OpenTelemetry span events (``opentelemetry-api``: each reply an event on the current span),
 
 each used only if its library is installed; without either, plain counters are printed. Run it as
 it is (offline, on the embedded sandbox)::
