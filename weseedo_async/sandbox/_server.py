@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import logging
 import secrets
 from types import TracebackType
 from typing import Any, NamedTuple
 
 from aiohttp import web
-from aiohttp.http_exceptions import HttpProcessingError
 
 from ._admin import ADMIN_PREFIX, add_admin_routes
-from ._app import API_PREFIX, Engine
+from ._app import API_PREFIX, Engine, add_fallback_route
 from ._faults import Faults
 from ._journal import Entry
 from ._limiter import FixedWindow, Limiter, make_limiter
 from ._model import RESELLER, Clock
 from ._pages import add_page_routes
+from ._protocol import install
 
 __all__ = ["Credentials", "Sandbox"]
 
@@ -27,19 +26,6 @@ _KINDS = {
 }
 _NATURAL = ("dealers", "companies", "sites", "users")
 
-
-
-
-class _ClientMistakes(logging.Filter):
-    """Drops aiohttp's ERROR records for requests the HTTP parser refused (answered 400): a
-    malformed request is the client's mistake, not the sandbox's error."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        exc = record.exc_info[1] if record.exc_info else None
-        return not isinstance(exc, HttpProcessingError) or (exc.code or 400) >= 500
-
-
-logging.getLogger("aiohttp.server").addFilter(_ClientMistakes())
 
 class Credentials(NamedTuple):
     """An API client's id and secret."""
@@ -102,10 +88,12 @@ class Sandbox:
         self.engine.add_routes(app)
         add_page_routes(app, self.engine.store)
         add_admin_routes(app, self)
+        add_fallback_route(app)
         # No access log (it costs a third of the throughput) and a short shutdown grace: hung
         # requests are woken by `closing`, everything else is answered within a few ms.
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0, handle_signals=False)
         await runner.setup()
+        install(runner)
         site = web.TCPSite(runner, self.host, self.port, backlog=2048)
         try:
             await site.start()
