@@ -8,11 +8,12 @@ from typing import Any, NamedTuple
 
 from aiohttp import web
 
+from . import _settings as settings
 from ._admin import ADMIN_PREFIX, add_admin_routes
 from ._app import API_PREFIX, Engine, add_fallback_route
 from ._faults import Faults
 from ._journal import Entry
-from ._limiter import FixedWindow, Limiter, make_limiter
+from ._limiter import Limiter, make_limiter
 from ._model import RESELLER, Clock
 from ._pages import add_page_routes
 from ._protocol import install
@@ -48,7 +49,8 @@ class Sandbox:
     shorthand for a fixed window. ``rate_headers`` adds ``X-RateLimit-*`` to every reply;
     ``retry_after_date`` sends Retry-After as an HTTP-date. ``token_ttl`` is in seconds;
     ``token_expires_in`` answers ``expires_in`` instead of ``expires``. ``journal_limit`` bounds
-    the journal (``None``: unbounded).
+    the journal (``None``: unbounded). Out-of-range settings raise :class:`ValueError` (latency
+    and jitter 0–60 s, token_ttl 0 s to 366 days; limits as in ``docs/sandbox.md``).
     """
 
     def __init__(
@@ -59,9 +61,13 @@ class Sandbox:
         journal_limit: int | None = 100_000, client_id: str | None = None,
         client_secret: str | None = None,
     ) -> None:
-        limiter = make_limiter(rate_limit)
+        spec: Any = rate_limit
         if window is not None:
-            limiter = FixedWindow(float(window[0]), int(window[1]))
+            spec = {"type": "fixed_window", "seconds": window[0], "count": window[1]}
+        limiter = make_limiter(settings.limiter_spec(spec))
+        latency = settings.seconds(latency, "latency", high=settings.LATENCY_MAX)
+        jitter = settings.seconds(jitter, "jitter", high=settings.LATENCY_MAX)
+        token_ttl = settings.seconds(token_ttl, "token_ttl", high=settings.TOKEN_TTL_MAX)
         self.host = host
         self.port = port
         self.seed = seed
@@ -179,7 +185,7 @@ class Sandbox:
 
     def set_rate_limit(self, limiter: tuple[float, int] | Limiter | None) -> None:
         """Replace the rate limiter (``None`` turns it off)."""
-        self.engine.limiter = make_limiter(limiter)
+        self.engine.limiter = make_limiter(settings.limiter_spec(limiter))
 
     def reset(self) -> None:
         """Forget every entity, fault, journal entry and counter; the reseller credentials stay."""
