@@ -249,7 +249,10 @@ class Faults:
         """Inject from ``KIND:PROB[:op-or-path]``, the command line's ``--fault``."""
         kind, _, rest = text.partition(":")
         prob, _, scope = rest.partition(":")
-        options: dict[str, Any] = {"probability": float(prob)} if prob else {}
+        try:
+            options: dict[str, Any] = {"probability": float(prob)} if prob else {}
+        except ValueError:
+            raise ValueError(f"--fault {text!r}: expected KIND:PROBABILITY[:op-or-path]") from None
         if scope:
             options["path" if "/" in scope else "op"] = scope
         return self.inject(kind, **options)
