@@ -6,8 +6,10 @@ Before, a JSON array made ``tokens/expire`` and ``clock`` answer 500, ``{"offset
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
+import logging
 from typing import Any
 
 import aiohttp
@@ -177,3 +179,28 @@ async def test_admin_errors_and_405s_in_the_vendor_shape(api: Api) -> None:
 def test_constructor_refuses_the_same_settings(kwargs: dict[str, Any]) -> None:
     with pytest.raises(ValueError, match=r"must be"):
         Sandbox(**kwargs)
+
+
+async def test_client_leaving_mid_body_on_the_admin_api(
+        api: Api, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    seen = asyncio.Event()
+
+    class Watch(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if "disconnected" in record.getMessage():
+                seen.set()
+
+    watch = Watch()
+    logging.getLogger("weseedo_async.sandbox").addHandler(watch)
+    try:
+        _reader, writer = await asyncio.open_connection("127.0.0.1", api.sb.port)
+        writer.write(b"POST /__sandbox/config HTTP/1.1\r\nHost: x\r\nContent-Length: 500\r\n"
+                     b'Content-Type: application/json\r\n\r\n{"latency": 0.5, ')
+        await writer.drain()
+        writer.close()
+        await asyncio.wait_for(seen.wait(), 10)
+    finally:
+        logging.getLogger("weseedo_async.sandbox").removeHandler(watch)
+    assert api.sb.settings()["latency"] == 0.0
+    assert errors_logged(caplog) == []

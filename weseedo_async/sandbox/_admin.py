@@ -70,7 +70,9 @@ def _guard(handler: Handler) -> Callable[[web.Request], Awaitable[web.Response]]
             close_if_broken(request, response)
             return response
         except ClientGone:
-            return web.Response(status=599)  # never sent: the client is gone
+            if request.transport is not None:
+                request.transport.abort()
+            return web.Response(status=599)  # never sent: the connection is closed
 
     return guarded
 

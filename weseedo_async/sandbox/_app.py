@@ -188,7 +188,7 @@ class Engine:
             return response, False
         except ClientGone:
             # Nobody to answer: journaled as a cut connection (status 0).
-            return web.Response(status=599), False
+            return _abort(request), False
 
     async def _form(self, request: web.Request) -> dict[str, Any]:
         """The token request: a JSON object or a form; query parameters fill gaps (KPN style)."""
