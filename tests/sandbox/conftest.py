@@ -5,6 +5,10 @@ The SDK is deliberately not used here: the sandbox is tested as an independent s
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import json
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -14,6 +18,45 @@ import pytest
 from weseedo_async.sandbox import Sandbox
 
 GUIDE_PACKAGE = "594a5befcc9d4f9e2f1da19a"
+VENDOR_ERROR_KEYS = {"success", "transactionId", "status", "name", "message", "info"}
+
+
+def vendor_error(body: bytes | str | dict[str, Any], status: int) -> dict[str, Any]:
+    """The body parsed and checked against the vendor's error shape for ``status``."""
+    data = body if isinstance(body, dict) else json.loads(body)
+    assert set(data) == VENDOR_ERROR_KEYS, data
+    assert data["success"] is False
+    assert data["status"] == str(status), data
+    assert all(isinstance(data[k], str) for k in VENDOR_ERROR_KEYS - {"success"}), data
+    return data
+
+
+def errors_logged(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """Every record at ERROR or above, as text (the list a test expects to be empty)."""
+    return [f"{r.name}: {r.getMessage()}" for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def raw_http(port: int, payload: bytes) -> tuple[int, dict[str, str], bytes]:
+    """Send bytes on a fresh socket; answer the reply's status, headers (lower-cased) and body."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(payload)
+        await writer.drain()
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split()[1])
+        headers = {}
+        for line in lines[1:]:
+            if line:
+                key, _, value = line.partition(":")
+                headers[key.strip().lower()] = value.strip()
+        length = int(headers.get("content-length", "0"))
+        body = await asyncio.wait_for(reader.readexactly(length), 10)
+        return status, headers, body
+    finally:
+        writer.close()
+        with contextlib.suppress(ConnectionError):
+            await writer.wait_closed()
 
 
 class Api:

@@ -257,5 +257,8 @@ async def test_list_filters(api: Api) -> None:
 async def test_unknown_route_answers_in_the_vendor_shape(api: Api) -> None:
     status, _ = await api.error("GET", "/management/nothing")
     assert status == 404
+    # A known path with a method it does not serve: 405 naming what it does serve.
     status, _error = await api.error("POST", "/management/packages", {})
-    assert status == 404
+    assert status == 405
+    _, _, headers = await api.call("POST", "/management/packages", {})
+    assert headers["Allow"] == "GET"

@@ -107,3 +107,37 @@ def test_add_arguments_and_serve_forever_for_the_cli() -> None:
 
     assert asyncio.run(run()) == 0
     assert json.loads(printed[0])["base_url"].endswith("/api/v2")
+
+
+@pytest.mark.parametrize("args", [
+    ["--port", "99999"], ["--port", "-1"], ["--rate-limit", "nan"], ["--rate-limit", "inf"],
+    ["--window", "a:b"], ["--journal-limit", "-5"],
+])
+def test_bad_arguments_are_usage_errors(capsys: pytest.CaptureFixture[str],
+                                        args: list[str]) -> None:
+    from weseedo_async.sandbox.__main__ import main
+
+    with pytest.raises(SystemExit) as exited:
+        main(args)
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert f"argument {args[0]}" in err
+
+
+@pytest.mark.parametrize(("args", "named"), [
+    (["--latency-ms", "inf"], "latency"), (["--jitter-ms", "1e9"], "jitter"),
+    (["--token-ttl", "1e308"], "token_ttl"), (["--rate-limit", "5", "--burst", "0"], "burst"),
+    (["--window", "0:5"], "rate_limit.seconds"), (["--fault", "nope:0.5"], "nope"),
+    (["--fault", "503:often"], "--fault"),
+])
+def test_settings_out_of_range_exit_2_before_binding(
+        capsys: pytest.CaptureFixture[str], args: list[str], named: str) -> None:
+    from weseedo_async.sandbox.__main__ import main
+
+    assert main(args) == 2
+    out, err = capsys.readouterr()
+    assert out == ""  # never got as far as listening
+    assert err.startswith("error: ")
+    assert named in err
+    assert err.count("\n") == 1

@@ -25,11 +25,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import signal
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
-from ._limiter import FixedWindow, TokenBucket
 from ._server import Sandbox
 
 __all__ = ["add_arguments", "main", "sandbox_from_args", "serve_forever"]
@@ -37,8 +38,8 @@ __all__ = ["add_arguments", "main", "sandbox_from_args", "serve_forever"]
 
 def _rate(text: str) -> float:
     value = float(text.strip().removesuffix("/s"))
-    if value <= 0:
-        raise argparse.ArgumentTypeError("the rate must be positive")
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError("the rate must be a positive number")
     return value
 
 
@@ -46,14 +47,31 @@ def _window(text: str) -> tuple[float, int]:
     seconds, sep, count = text.partition(":")
     if not sep:
         raise argparse.ArgumentTypeError("expected SECONDS:COUNT, e.g. 2:400")
-    return float(seconds), int(count)
+    try:
+        return float(seconds), int(count)
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected SECONDS:COUNT, e.g. 2:400") from None
+
+
+def _count(text: str) -> int:
+    count = int(text)
+    if count < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return count
+
+
+def _port(text: str) -> int:
+    port = int(text)
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError("the port must be between 0 and 65535")
+    return port
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the sandbox's options to ``parser``."""
     add = parser.add_argument
     add("--host", default="127.0.0.1", help="interface to bind (default: loopback only)")
-    add("--port", type=int, default=0, help="port (default 0: a free one)")
+    add("--port", type=_port, default=0, help="port (default 0: a free one)")
     add("--seed", type=int, default=0, help="seed for faults and jitter")
     add("--latency-ms", type=float, default=0.0, help="added to every API reply")
     add("--jitter-ms", type=float, default=0.0, help="± random part of the latency")
@@ -66,7 +84,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--retry-after-date", action="store_true", help="Retry-After as an HTTP-date")
     add("--token-ttl", type=float, default=3600.0, help="token lifetime in seconds")
     add("--token-expires-in", action="store_true", help="answer expires_in instead of expires")
-    add("--journal-limit", type=int, default=100_000, help="entries kept in the journal")
+    add("--journal-limit", type=_count, default=100_000, help="entries kept in the journal")
     add("--client-id", default=None, help="fixed reseller client id (default: random)")
     add("--client-secret", default=None, help="fixed reseller client secret (default: random)")
     add("--fault", action="append", default=[], metavar="KIND:PROB[:op]",
@@ -75,15 +93,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def sandbox_from_args(args: argparse.Namespace) -> Sandbox:
-    """An unstarted :class:`Sandbox` configured from parsed arguments."""
-    limiter: TokenBucket | FixedWindow | None = None
-    if args.window is not None:
-        limiter = FixedWindow(*args.window)
-    elif args.rate_limit is not None:
-        limiter = TokenBucket(args.rate_limit, args.burst)
+    """An unstarted :class:`Sandbox` configured from parsed arguments (:class:`ValueError` for
+    settings out of range)."""
+    # Plain numbers, not limiter objects, so the Sandbox checks their ranges.
+    limiter: Any = None
+    if args.rate_limit is not None:
+        limiter = (args.rate_limit, args.burst)
     sb = Sandbox(
         host=args.host, port=args.port, seed=args.seed, latency=args.latency_ms / 1000.0,
-        jitter=args.jitter_ms / 1000.0, rate_limit=limiter, rate_headers=args.rate_headers,
+        jitter=args.jitter_ms / 1000.0, rate_limit=limiter, window=args.window,
+        rate_headers=args.rate_headers,
         retry_after_date=args.retry_after_date, token_ttl=args.token_ttl,
         token_expires_in=args.token_expires_in, journal_limit=args.journal_limit or None,
         client_id=args.client_id, client_secret=args.client_secret,

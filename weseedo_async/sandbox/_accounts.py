@@ -27,6 +27,7 @@ from ._validate import (
     check_email,
     opt_bool,
     opt_str,
+    query_bool,
     req_id,
     req_str,
 )
@@ -34,10 +35,6 @@ from ._validate import (
 __all__ = ["Accounts"]
 
 _TEXTS = ("email_invite_text", "email_cancel_text", "email_hardwaretest_text")
-
-
-def _truthy(value: str | None) -> bool:
-    return value is not None and value.lower() in ("1", "true", "yes")
 
 
 class Accounts(Hierarchy):
@@ -95,7 +92,7 @@ class Accounts(Hierarchy):
         """GET /management/users (filters company, dealer, reseller; flag user_status)."""
         company, dealer = query.get("company"), query.get("dealer")
         reseller = query.get("reseller")
-        status = _truthy(query.get("user_status"))
+        status = query_bool(query, "user_status")
         out = []
         for u in self.users.values():
             if company is not None and not (u.entity_type == "company" and u.entity_id == company):
@@ -119,7 +116,7 @@ class Accounts(Hierarchy):
     def get_user(self, scope: Scope, ident: str, query: Mapping[str, str]) -> dict[str, Any]:
         """GET /management/users/{id}."""
         u = self.user_of(scope, ident)
-        return render.user(self, u, status=_truthy(query.get("user_status")))
+        return render.user(self, u, status=query_bool(query, "user_status"))
 
     def update_user(self, scope: Scope, ident: str, body: Any, *, replace: bool) -> dict[str, Any]:
         """PUT (``replace``) or PATCH /management/users/{id}; role and entity stay as created."""
@@ -197,7 +194,8 @@ class Accounts(Hierarchy):
         font = s.font_type if s is not None else FONTS["Roboto"]
         if data.get("videochat_font_type") is not None:
             name = data["videochat_font_type"]
-            if name not in FONTS:
+            # Checked as a string first: a list or an object cannot even be looked up.
+            if not isinstance(name, str) or name not in FONTS:
                 raise bad_request("videochat_font_type", "must be Roboto, Helvetica or Arial")
             font = FONTS[name]
         colour = s.text_color if s is not None else "#000000"

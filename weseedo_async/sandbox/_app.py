@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import binascii
 import contextlib
 import email.utils
 import json
@@ -24,7 +23,8 @@ from typing import Any
 
 from aiohttp import web
 
-from ._errors import ApiError, error_body
+from ._bodies import ClientGone, close_if_broken, read_form, read_json
+from ._errors import ApiError, error_body, method_not_allowed
 from ._faults import Fault, Faults
 from ._journal import Entry, Journal
 from ._limiter import Limiter, Verdict
@@ -32,7 +32,7 @@ from ._meetings import Store
 from ._routes import ROUTES, Route
 from ._tokens import Auth
 
-__all__ = ["API_PREFIX", "Engine"]
+__all__ = ["API_PREFIX", "Engine", "add_fallback_route"]
 
 API_PREFIX = "/api/v2"
 _JSON = "application/json"
@@ -88,9 +88,18 @@ class Engine:
     # -- wiring ------------------------------------------------------------------------------
 
     def add_routes(self, app: web.Application) -> None:
-        """Register every API route, plus a catch-all that answers 404 in the vendor's shape."""
+        """Register every API route; other methods on a known path answer 405 (with ``Allow``),
+        unknown paths 404, both in the vendor's shape."""
+        by_path: dict[str, list[Route]] = {}
         for route in ROUTES:
-            app.router.add_route(route.method, API_PREFIX + route.path, self._endpoint(route))
+            by_path.setdefault(route.path, []).append(route)
+        for path, routes in by_path.items():
+            # One path's routes in a row, so aiohttp keeps them on one resource and the "*"
+            # route catches only what the others did not.
+            for route in routes:
+                app.router.add_route(route.method, API_PREFIX + path, self._endpoint(route))
+            other = Route("*", path, "unknown", None, False)
+            app.router.add_route("*", API_PREFIX + path, self._endpoint(other))
         unknown = Route("*", "", "unknown", None, False)
         app.router.add_route("*", API_PREFIX + "/{tail:.*}", self._endpoint(unknown))
 
@@ -160,37 +169,34 @@ class Engine:
                 # The guide's token reply is bare, without the success/result envelope.
                 return web.Response(body=json.dumps(result).encode(), content_type=_JSON), False
             if route.op == "unknown":
+                if route.path:
+                    allowed = [r.method for r in ROUTES if r.path == route.path]
+                    raise method_not_allowed(request.method, allowed)
                 raise ApiError(404, f"No route for {request.method} {request.path}", "path")
             token = self.auth.check(request.headers.get("Authorization"))
             if route.call is None:  # auth.me
                 return self._ok(self.auth.me(token)), False
-            body = await self._json(request) if request.method in ("POST", "PUT", "PATCH") else None
+            body = await read_json(request) if request.method in ("POST", "PUT", "PATCH") else None
             ident = request.match_info.get("id", "")
             result = route.call(self.store, token, body, request.query, ident)
             return self._ok(result), route.commits
         except ApiError as exc:
-            return self._error(exc.status, exc.message, exc.info, exc.name), False
-
-    async def _json(self, request: web.Request) -> Any:
-        raw = await request.read()
-        if not raw:
-            raise ApiError(400, "body: a JSON body is required", "body")
-        try:
-            return json.loads(raw)
-        except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
-            raise ApiError(400, "body: not valid JSON", "body") from None
+            response = self._error(exc.status, exc.message, exc.info, exc.name)
+            if exc.headers:
+                response.headers.update(exc.headers)
+            close_if_broken(request, response)
+            return response, False
+        except ClientGone:
+            # Nobody to answer: journaled as a cut connection (status 0).
+            return _abort(request), False
 
     async def _form(self, request: web.Request) -> dict[str, Any]:
         """The token request: a JSON object or a form; query parameters fill gaps (KPN style)."""
         data: dict[str, Any] = dict(request.query)
         if request.content_type == "application/x-www-form-urlencoded":
-            try:
-                form = await request.post()
-            except ValueError:  # UnicodeDecodeError included: bytes that are not UTF-8
-                raise ApiError(400, "body: not a valid form", "body") from None
-            data.update((k, v) for k, v in form.items())
+            data.update(await read_form(request))
         elif request.can_read_body:
-            body = await self._json(request)
+            body = await read_json(request)
             if not isinstance(body, dict):
                 raise ApiError(400, "body: must be a JSON object", "body")
             data.update(body)
@@ -260,7 +266,19 @@ def _basic(request: web.Request) -> tuple[str, str] | None:
     if not header.startswith("Basic "):
         return None
     try:
-        cid, _, secret = base64.b64decode(header[6:]).decode().partition(":")
-    except (binascii.Error, UnicodeDecodeError):
-        return None
+        # ValueError covers bad base64, non-ASCII header text and bytes that are not UTF-8.
+        cid, _, secret = base64.b64decode(header[6:].strip()).decode().partition(":")
+    except ValueError:
+        raise ApiError(401, "Authorization: malformed Basic credentials",
+                       "invalid_client") from None
     return cid, secret
+
+
+def add_fallback_route(app: web.Application) -> None:
+    """Answer any path nobody serves with a vendor-shaped 404 (register it last)."""
+
+    async def unknown(request: web.Request) -> web.Response:
+        return web.Response(body=error_body(404, f"No route for {request.method} {request.path}",
+                                            "path"), status=404, content_type=_JSON)
+
+    app.router.add_route("*", "/{tail:.*}", unknown)

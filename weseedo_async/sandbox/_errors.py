@@ -11,7 +11,7 @@ import json
 import uuid
 from typing import Any
 
-__all__ = ["ApiError", "error_body"]
+__all__ = ["ApiError", "bad_request", "error_body", "error_payload", "method_not_allowed"]
 
 # The names a Node/Express backend like the vendor's gives its errors; clients map on the status,
 # the name is for humans.
@@ -22,6 +22,8 @@ _NAMES = {
     404: "NotFoundError",
     405: "MethodNotAllowedError",
     409: "ConflictError",
+    413: "PayloadTooLargeError",
+    431: "RequestHeaderFieldsTooLargeError",
     429: "TooManyRequestsError",
     500: "InternalServerError",
     502: "BadGatewayError",
@@ -31,16 +33,21 @@ _NAMES = {
 
 
 class ApiError(Exception):
-    """An error reply: raised by handlers and the store, rendered by the request pipeline."""
+    """An error reply: raised by handlers and the store, rendered by the request pipeline.
+
+    ``headers`` go out with the reply (``Allow`` on a 405).
+    """
 
     def __init__(
-        self, status: int, message: str, info: str = "", *, name: str | None = None
+        self, status: int, message: str, info: str = "", *, name: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.info = info
         self.name = name or _NAMES.get(status, "Error")
+        self.headers = headers
 
 
 def bad_request(field: str, reason: str) -> ApiError:
@@ -48,9 +55,17 @@ def bad_request(field: str, reason: str) -> ApiError:
     return ApiError(400, f"{field}: {reason}", field)
 
 
-def error_body(status: int, message: str, info: str = "", name: str | None = None) -> bytes:
-    """Serialize an error in the vendor's shape (inside ``success: false``)."""
-    payload: dict[str, Any] = {
+def method_not_allowed(method: str, allowed: list[str]) -> ApiError:
+    """A 405 for a path that exists, with the ``Allow`` header HTTP asks for."""
+    allow = ", ".join(allowed)
+    return ApiError(405, f"Method {method} is not allowed here; allowed: {allow}", "method",
+                    headers={"Allow": allow})
+
+
+def error_payload(status: int, message: str, info: str = "", name: str | None = None
+                  ) -> dict[str, Any]:
+    """An error in the vendor's shape (inside ``success: false``), not yet serialized."""
+    return {
         "success": False,
         # The vendor's transaction ids are opaque; a uuid keeps them unique across resets.
         "transactionId": uuid.uuid4().hex,
@@ -59,4 +74,8 @@ def error_body(status: int, message: str, info: str = "", name: str | None = Non
         "message": message,
         "info": info,
     }
-    return json.dumps(payload).encode()
+
+
+def error_body(status: int, message: str, info: str = "", name: str | None = None) -> bytes:
+    """Serialize an error in the vendor's shape (inside ``success: false``)."""
+    return json.dumps(error_payload(status, message, info, name)).encode()

@@ -39,6 +39,8 @@ from collections import Counter
 from types import TracebackType
 from typing import Any
 
+from . import _settings as settings
+
 __all__ = ["AFTER", "KINDS", "Fault", "FaultHandle", "Faults"]
 
 KINDS = frozenset({
@@ -49,6 +51,7 @@ AFTER = frozenset({"reset_after_commit", "error_after_commit"})
 _STATUS_ALIASES = {"429": 429, "500": 500, "502": 502, "503": 503, "504": 504}
 _DEFAULT_STATUS = {"html": 502, "error_after_commit": 500, "status": 500}
 HANG_CAP = 60.0
+_COUNT_MAX = 10**12
 
 
 class Fault:
@@ -69,25 +72,35 @@ class Fault:
         self.id = ident
         self.kind = kind
         self.rng = random.Random(f"{seed}/{ident}")
-        self.status = int(options.pop("status", None) or _DEFAULT_STATUS.get(kind, 200))
+        # Every option is checked here, so the admin API can refuse a bad spec with a 400 and an
+        # accepted one can never break the pipeline later (a sleep that never ends, a status
+        # aiohttp cannot send, a Retry-After date past the year 9999).
+        status = options.pop("status", None)
+        self.status = (_DEFAULT_STATUS.get(kind, 200) if status is None
+                       else settings.integer(status, "status", low=200, high=599))
         retry_after = options.pop("retry_after", None)
         if retry_after is None and self.status == 429 and kind == "status":
             retry_after = 1
-        self.retry_after: float | None = None if retry_after is None else float(retry_after)
-        self.retry_after_date = bool(options.pop("retry_after_date", False))
+        self.retry_after: float | None = (
+            None if retry_after is None
+            else settings.seconds(retry_after, "retry_after", high=86400.0))
+        self.retry_after_date = settings.flag(options.pop("retry_after_date", False),
+                                              "retry_after_date")
         delay = options.pop("delay", None)
-        self.delay = float(HANG_CAP if delay is None and kind == "hang" else delay or 0.0)
-        self.jitter = float(options.pop("jitter", 0.0) or 0.0)
+        self.delay = (HANG_CAP if kind == "hang" else 0.0) if delay is None else (
+            settings.seconds(delay, "delay", high=HANG_CAP))
+        jitter = options.pop("jitter", None)
+        self.jitter = 0.0 if jitter is None else settings.seconds(jitter, "jitter", high=HANG_CAP)
         self.times: int | None = _opt_int(options.pop("times", None), "times")
         self.every: int | None = _opt_int(options.pop("every", None), "every")
         self.after = _opt_int(options.pop("after", None), "after") or 0
         probability = options.pop("probability", None)
-        self.probability = None if probability is None else float(probability)
-        if self.probability is not None and not 0.0 <= self.probability <= 1.0:
-            raise ValueError("probability must be between 0 and 1")
-        self.after_commit = kind in AFTER or bool(options.pop("after_commit", False))
-        self.method, self.path = _split_path(options.pop("path", None))
-        op = options.pop("op", None)
+        self.probability = (None if probability is None
+                            else settings.seconds(probability, "probability", high=1.0))
+        self.after_commit = kind in AFTER or settings.flag(options.pop("after_commit", False),
+                                                          "after_commit")
+        self.method, self.path = _split_path(_opt_text(options.pop("path", None), "path"))
+        op = _opt_text(options.pop("op", None), "op")
         self.op = None if op is None else (op if "." in op or "*" in op else op + ".*")
         if options:
             raise ValueError(f"unknown fault option(s): {', '.join(sorted(options))}")
@@ -139,10 +152,13 @@ class Fault:
 def _opt_int(value: Any, name: str) -> int | None:
     if value is None:
         return None
-    number = int(value)
-    if number < (1 if name != "after" else 0):
-        raise ValueError(f"{name} must be positive")
-    return number
+    return settings.integer(value, name, low=0 if name == "after" else 1, high=_COUNT_MAX)
+
+
+def _opt_text(value: Any, name: str) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise ValueError(f"{name}: must be a string")
+    return value
 
 
 def _split_path(spec: str | None) -> tuple[str | None, str | None]:
@@ -152,6 +168,14 @@ def _split_path(spec: str | None) -> tuple[str | None, str | None]:
     if path.startswith("/api/v2"):
         path = path[len("/api/v2"):]
     return (method.upper() or None), path or "/"
+
+
+def _kind_and_options(spec: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    options = dict(spec)
+    kind = options.pop("kind", None)
+    if not isinstance(kind, str):
+        raise ValueError("kind is required")
+    return kind, options
 
 
 class FaultHandle:
@@ -212,17 +236,23 @@ class Faults:
 
     def inject_spec(self, spec: dict[str, Any]) -> FaultHandle:
         """Inject from a JSON object: ``{"kind": ..., <options>}`` (the admin API's body)."""
-        options = dict(spec)
-        kind = options.pop("kind", None)
-        if not isinstance(kind, str):
-            raise ValueError("kind is required")
+        kind, options = _kind_and_options(spec)
         return self.inject(kind, **options)
+
+    def check_spec(self, spec: dict[str, Any]) -> dict[str, Any]:
+        """Raise :class:`ValueError` if ``inject_spec(spec)`` would; answers ``spec``."""
+        kind, options = _kind_and_options(spec)
+        Fault(0, kind, self.seed, **options)
+        return spec
 
     def inject_cli(self, text: str) -> FaultHandle:
         """Inject from ``KIND:PROB[:op-or-path]``, the command line's ``--fault``."""
         kind, _, rest = text.partition(":")
         prob, _, scope = rest.partition(":")
-        options: dict[str, Any] = {"probability": float(prob)} if prob else {}
+        try:
+            options: dict[str, Any] = {"probability": float(prob)} if prob else {}
+        except ValueError:
+            raise ValueError(f"--fault {text!r}: expected KIND:PROBABILITY[:op-or-path]") from None
         if scope:
             options["path" if "/" in scope else "op"] = scope
         return self.inject(kind, **options)

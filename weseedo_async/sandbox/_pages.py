@@ -29,7 +29,10 @@ _PAGE = """<!doctype html>
 
 def _page(title: str, body: str, status: int = 200) -> web.Response:
     html = _PAGE.format(title=escape(title), body=body)
-    return web.Response(text=html, status=status, content_type="text/html")
+    # The API refuses lone surrogates, but a page must render whatever the store holds:
+    # "replace" turns an unencodable character into "?" instead of failing the request.
+    return web.Response(body=html.encode("utf-8", "replace"), status=status,
+                        content_type="text/html", charset="utf-8")
 
 
 def _not_found(what: str) -> web.Response:
@@ -80,5 +83,12 @@ def add_page_routes(app: web.Application, store: Store) -> None:
         )
         return _page("Dashboard", body)
 
-    app.router.add_get("/meeting/{hash}", meeting)
-    app.router.add_get("/login/{token}", login)
+    async def not_allowed(request: web.Request) -> web.Response:
+        response = _page("Method not allowed",
+                         f"<p>{escape(request.method)} is not allowed here; use GET.</p>", 405)
+        response.headers["Allow"] = "GET"
+        return response
+
+    for path, handler in (("/meeting/{hash}", meeting), ("/login/{token}", login)):
+        app.router.add_route("GET", path, handler)
+        app.router.add_route("*", path, not_allowed)

@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 
 from ._meetings import Store
 from ._tokens import Token
+from ._validate import query_bool
 
 __all__ = ["ROUTES", "Route"]
 
@@ -51,14 +52,31 @@ def _crud(name: str, store_name: str, *, filters: bool = True) -> list[Route]:
     def delete(s: Store, t: Token, b: Any, q: Mapping[str, str], i: str) -> Any:
         return getattr(s, f"delete_{store_name}")(t.scope, i)
 
-    return [
-        Route("POST", base, f"{name}.create", create, True),
-        Route("GET", base, f"{name}.list", listing, False),
-        Route("GET", base + "/{id}", f"{name}.get", get, False),
-        Route("PATCH", base + "/{id}", f"{name}.update", update, True),
-        Route("PUT", base + "/{id}", f"{name}.replace", replace, True),
-        Route("DELETE", base + "/{id}", f"{name}.delete", delete, True),
+    calls: list[tuple[str, str, str, Call, bool]] = [
+        ("POST", base, "create", create, True),
+        ("GET", base, "list", listing, False),
+        ("GET", base + "/{id}", "get", get, False),
+        ("PATCH", base + "/{id}", "update", update, True),
+        ("PUT", base + "/{id}", "replace", replace, True),
+        ("DELETE", base + "/{id}", "delete", delete, True),
     ]
+    check = _user_status_checked if name in ("users", "sites") else _as_is
+    return [Route(method, path, f"{name}.{verb}", check(call), commits)
+            for method, path, verb, call, commits in calls]
+
+
+def _as_is(call: Call) -> Call:
+    return call
+
+
+def _user_status_checked(call: Call) -> Call:
+    # The spec declares the boolean user_status on every users and sites call: a value other
+    # than true/false is a 400 everywhere, even where the sandbox does not act on it.
+    def checked(s: Store, t: Token, b: Any, q: Mapping[str, str], i: str) -> Any:
+        query_bool(q, "user_status")
+        return call(s, t, b, q, i)
+
+    return checked
 
 
 def _packages_list(s: Store, t: Token, b: Any, q: Mapping[str, str], i: str) -> Any:

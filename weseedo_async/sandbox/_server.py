@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-import logging
 import secrets
 from types import TracebackType
 from typing import Any, NamedTuple
 
 from aiohttp import web
-from aiohttp.http_exceptions import HttpProcessingError
 
+from . import _settings as settings
 from ._admin import ADMIN_PREFIX, add_admin_routes
-from ._app import API_PREFIX, Engine
+from ._app import API_PREFIX, Engine, add_fallback_route
 from ._faults import Faults
 from ._journal import Entry
-from ._limiter import FixedWindow, Limiter, make_limiter
+from ._limiter import Limiter, make_limiter
 from ._model import RESELLER, Clock
 from ._pages import add_page_routes
+from ._protocol import install
 
 __all__ = ["Credentials", "Sandbox"]
 
@@ -27,19 +27,6 @@ _KINDS = {
 }
 _NATURAL = ("dealers", "companies", "sites", "users")
 
-
-
-
-class _ClientMistakes(logging.Filter):
-    """Drops aiohttp's ERROR records for requests the HTTP parser refused (answered 400): a
-    malformed request is the client's mistake, not the sandbox's error."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        exc = record.exc_info[1] if record.exc_info else None
-        return not isinstance(exc, HttpProcessingError) or (exc.code or 400) >= 500
-
-
-logging.getLogger("aiohttp.server").addFilter(_ClientMistakes())
 
 class Credentials(NamedTuple):
     """An API client's id and secret."""
@@ -62,7 +49,8 @@ class Sandbox:
     shorthand for a fixed window. ``rate_headers`` adds ``X-RateLimit-*`` to every reply;
     ``retry_after_date`` sends Retry-After as an HTTP-date. ``token_ttl`` is in seconds;
     ``token_expires_in`` answers ``expires_in`` instead of ``expires``. ``journal_limit`` bounds
-    the journal (``None``: unbounded).
+    the journal (``None``: unbounded). Out-of-range settings raise :class:`ValueError` (latency
+    and jitter 0–60 s, token_ttl 0 s to 366 days; limits as in ``docs/sandbox.md``).
     """
 
     def __init__(
@@ -73,9 +61,13 @@ class Sandbox:
         journal_limit: int | None = 100_000, client_id: str | None = None,
         client_secret: str | None = None,
     ) -> None:
-        limiter = make_limiter(rate_limit)
+        spec: Any = rate_limit
         if window is not None:
-            limiter = FixedWindow(float(window[0]), int(window[1]))
+            spec = {"type": "fixed_window", "seconds": window[0], "count": window[1]}
+        limiter = make_limiter(settings.limiter_spec(spec))
+        latency = settings.seconds(latency, "latency", high=settings.LATENCY_MAX)
+        jitter = settings.seconds(jitter, "jitter", high=settings.LATENCY_MAX)
+        token_ttl = settings.seconds(token_ttl, "token_ttl", high=settings.TOKEN_TTL_MAX)
         self.host = host
         self.port = port
         self.seed = seed
@@ -102,10 +94,12 @@ class Sandbox:
         self.engine.add_routes(app)
         add_page_routes(app, self.engine.store)
         add_admin_routes(app, self)
+        add_fallback_route(app)
         # No access log (it costs a third of the throughput) and a short shutdown grace: hung
         # requests are woken by `closing`, everything else is answered within a few ms.
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0, handle_signals=False)
         await runner.setup()
+        install(runner)
         site = web.TCPSite(runner, self.host, self.port, backlog=2048)
         try:
             await site.start()
@@ -191,7 +185,7 @@ class Sandbox:
 
     def set_rate_limit(self, limiter: tuple[float, int] | Limiter | None) -> None:
         """Replace the rate limiter (``None`` turns it off)."""
-        self.engine.limiter = make_limiter(limiter)
+        self.engine.limiter = make_limiter(settings.limiter_spec(limiter))
 
     def reset(self) -> None:
         """Forget every entity, fault, journal entry and counter; the reseller credentials stay."""

@@ -8,6 +8,7 @@ client-side check that is too loose shows up as a 400 from here rather than pass
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -26,6 +27,7 @@ __all__ = [
     "opt_bool",
     "opt_str",
     "parse_time",
+    "query_bool",
     "req_id",
     "req_str",
 ]
@@ -134,24 +136,44 @@ def check_contact(
 
 
 _PLAIN_TIME = "%Y-%m-%d %H:%M:%S"
+# Meeting times must fall in this window (UTC). Its edges stay clear of what a date can hold, so
+# converting to UTC, adding the default hour and formatting can never overflow.
+EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
+LATEST = datetime(9999, 1, 1, tzinfo=timezone.utc)
 
 
 def parse_time(value: Any, field: str) -> datetime:
-    """An ISO-8601 date-time (``Z`` or an offset) or the spec's ``YYYY-MM-DD HH:mm:ss`` (UTC)."""
+    """An ISO-8601 date-time (``Z`` or an offset) or the spec's ``YYYY-MM-DD HH:mm:ss`` (UTC),
+    from 1970-01-01 up to (not including) 9999-01-01 UTC."""
     if not isinstance(value, str):
         raise bad_request(field, "must be an ISO-8601 date-time")
     text = value.strip()
     try:
         if len(text) == 19 and text[10] == " ":
-            return datetime.strptime(text, _PLAIN_TIME).replace(tzinfo=timezone.utc)
-        if text.endswith(("Z", "z")):
-            text = text[:-1] + "+00:00"
-        moment = datetime.fromisoformat(text)
-    except ValueError:
+            moment = datetime.strptime(text, _PLAIN_TIME).replace(tzinfo=timezone.utc)
+        else:
+            if text.endswith(("Z", "z")):
+                text = text[:-1] + "+00:00"
+            moment = datetime.fromisoformat(text)
+        if moment.tzinfo is None:
+            raise bad_request(field, "must carry a timezone (Z or +hh:mm)")
+        moment = moment.astimezone(timezone.utc)
+    except (ValueError, OverflowError):  # OverflowError: 0001-01-01T00:00+01:00 is before year 1
         raise bad_request(field, "must be an ISO-8601 date-time") from None
-    if moment.tzinfo is None:
-        raise bad_request(field, "must carry a timezone (Z or +hh:mm)")
-    return moment.astimezone(timezone.utc)
+    if not EARLIEST <= moment < LATEST:
+        raise bad_request(field, "must be between 1970-01-01 and 9999-01-01 (UTC)")
+    return moment
+
+
+def query_bool(query: Mapping[str, str], key: str) -> bool:
+    """A boolean query parameter: ``true`` or ``false`` in any case; absent is false."""
+    raw = query.get(key)
+    if raw is None:
+        return False
+    spelled = raw.lower()
+    if spelled not in ("true", "false"):
+        raise bad_request(key, "must be true or false")
+    return spelled == "true"
 
 
 def iso(moment: datetime) -> str:
