@@ -6,6 +6,8 @@ import asyncio
 import sys
 from pathlib import Path
 
+import pytest
+
 from .conftest import clean_env, interrupt, run_cli, start_cli
 
 QUICKSTART = Path(__file__).parents[2] / "examples" / "quickstart.py"
@@ -61,3 +63,17 @@ async def test_demo_ctrl_c_is_130_without_a_traceback() -> None:
     result = await interrupt(proc)
     assert result.code == 130, result.err
     assert result.one_error() == "weseedo: interrupted"
+
+
+async def test_the_installed_console_script_runs_the_demo() -> None:
+    # The README's first command: `pip install -e ".[cli]" && weseedo demo`.
+    script = Path(sys.executable).parent / "weseedo"
+    if not script.exists():
+        pytest.skip("no console script next to this interpreter (not a pip install)")
+    proc = await asyncio.create_subprocess_exec(
+        str(script), "demo", "--companies", "2", env=clean_env(),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 0, err.decode()
+    assert "done       6/6 created" in out.decode()
