@@ -11,6 +11,16 @@ from pathlib import Path
 
 import pytest
 
+from weseedo_async import (
+    APIConnectionError,
+    AuthenticationError,
+    BadRequestError,
+    RateLimitError,
+    ServerError,
+)
+from weseedo_async.bulk import ProvisionReport
+from weseedo_async.cli._provision import Options, exit_code
+from weseedo_async.cli._target import Target
 from weseedo_async.sandbox import Sandbox
 
 from .conftest import (
@@ -35,7 +45,7 @@ def write_plan(tmp_path: Path, data: object) -> str:
 
 def summary_counts(out: str) -> tuple[int, int, int]:
     """(requests, retries, token fetches) from the summary's request line."""
-    found = re.search(r"(\d+) requests, (\d+) retries, \d+ x 429, (\d+) token fetches", out)
+    found = re.search(r"(\d+) requests, (\d+) retries, \d+ throttled, (\d+) token fetches", out)
     assert found, out
     requests, retries, tokens = found.groups()
     return int(requests), int(retries), int(tokens)
@@ -167,7 +177,7 @@ async def test_progress_shows_the_retries_of_token_fetches(
     result = await run_cli("provision", path, env=sandbox_env(sandbox))
     assert result.code == 0, result.err
     progress = [line for line in result.err.splitlines() if line.startswith("progress: ")]
-    assert progress[-1].endswith("retries 3 (token 3) · 429s 0"), result.err
+    assert progress[-1].endswith("retries 3 (token 3) · throttled 0"), result.err
     assert token_requests(sandbox) == 4
     assert summary_counts(result.out)[1:] == (3, 4)
 
@@ -234,3 +244,34 @@ async def test_a_second_ctrl_c_interrupts_without_a_traceback(
     assert result.code == 130, result.err
     assert "stopping: waiting for the requests in flight" in result.err
     assert result.one_error() == "weseedo: interrupted: rerun with the same --journal to finish"
+
+
+def run_report(errors: dict[str, BaseException]) -> ProvisionReport:
+    """A finished run of three dealers in which ``errors`` failed (the rest was created)."""
+    kinds = {"d1": "dealer", "d2": "dealer", "d3": "dealer"}
+    return ProvisionReport(
+        created={k: f"id-{k}" for k in kinds if k not in errors},
+        failed={k: f"{type(e).__name__}: {e}" for k, e in errors.items()},
+        skipped=[], pending=[], kinds=kinds, errors=errors,
+    )
+
+
+@pytest.mark.parametrize(("errors", "code"), [
+    ({}, 0),
+    ({"d1": BadRequestError(400, "BadRequest", "name: too long")}, 1),
+    ({"d1": AuthenticationError(401), "d2": AuthenticationError(401)}, 2),
+    ({"d1": APIConnectionError("refused"), "d2": ServerError(503), "d3": RateLimitError(429)}, 3),
+    ({"d1": APIConnectionError("refused"), "d2": BadRequestError(400)}, 1),  # mixed: the plan too
+])
+def test_exit_code_of_a_run_names_the_one_cause(
+    errors: dict[str, BaseException], code: int
+) -> None:
+    options = Options(plan=Path("p.yaml"), concurrency=1, journal=None, report=None,
+                      dry_run=False, progress=False, live=False)
+    target = Target("http://127.0.0.1:1/api/v2", "http://127.0.0.1:1/api/v2/oauth/token")
+    got, message = exit_code(run_report(errors), options, target)
+    assert got == code
+    assert (message is None) == (code == 0)
+    if code == 3:
+        assert message is not None
+        assert message.startswith(f"could not reach {target}: ")

@@ -50,7 +50,7 @@ def test_each_record_type_moves_its_own_count(plan: Plan) -> None:
     tally = progress.tally
     assert tally.done == {"dealer": 1, "company": 1, "user": 1, "site": 0}
     assert (tally.retries, tally.token_retries, tally.resent, tally.throttled) == (2, 1, 1, 1)
-    assert tally.status() == "retries 2 (token 1) · 429s 1 · re-sent 1"
+    assert tally.status() == "retries 2 (token 1) · throttled 1 · re-sent 1"
 
 
 def test_dispatch_is_by_type_not_by_name(plan: Plan) -> None:
@@ -81,9 +81,9 @@ def test_plain_lines_at_most_once_a_second_and_always_the_last(plan: Plan) -> No
     progress.close()  # the end state, once
     progress.close()
     assert raw.getvalue().splitlines() == [
-        "progress: dealer 0/1 company 0/2 user 0/2 site 0/2 · retries 1 (token 1) · 429s 0",
-        "progress: dealer 1/1 company 0/2 user 0/2 site 0/2 · retries 2 (token 2) · 429s 0",
-        "progress: dealer 1/1 company 0/2 user 0/2 site 0/2 · retries 2 (token 2) · 429s 1",
+        "progress: dealer 0/1 company 0/2 user 0/2 site 0/2 · retries 1 (token 1) · throttled 0",
+        "progress: dealer 1/1 company 0/2 user 0/2 site 0/2 · retries 2 (token 2) · throttled 0",
+        "progress: dealer 1/1 company 0/2 user 0/2 site 0/2 · retries 2 (token 2) · throttled 1",
     ]
 
 
@@ -95,8 +95,8 @@ def test_the_completing_line_is_not_repeated_at_close(plan: Plan) -> None:
     progress.close()
     lines = raw.getvalue().splitlines()
     assert lines == [
-        "progress: dealer 1/1 company 0/2 user 0/2 site 0/2 · retries 0 · 429s 0",
-        "progress: dealer 1/1 company 2/2 user 2/2 site 2/2 · retries 0 · 429s 0",
+        "progress: dealer 1/1 company 0/2 user 0/2 site 0/2 · retries 0 · throttled 0",
+        "progress: dealer 1/1 company 2/2 user 2/2 site 2/2 · retries 0 · throttled 0",
     ]
 
 
@@ -111,4 +111,4 @@ def test_disabled_shows_nothing(plan: Plan) -> None:
 def test_tally_line_lists_only_the_planned_kinds() -> None:
     tally = Tally({"company": 3})
     tally.done["company"] = 2
-    assert tally.line() == "progress: company 2/3 · retries 0 · 429s 0"
+    assert tally.line() == "progress: company 2/3 · retries 0 · throttled 0"

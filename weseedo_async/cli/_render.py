@@ -7,9 +7,10 @@ a dict keyed by class):
 - bulk's events say what happened to each entity: :class:`Created`, :class:`Failed`,
   :class:`Skipped` move the bars; a :class:`Retried` with ``attempt`` ≥ 2 is a create sent again;
 - the client's own hook records, :class:`RetryEvent` and :class:`ThrottleEvent`, count every retry
-  and every 429/503 of the run. Bulk relays these too (as ``Retried`` with ``attempt`` 0 and as
-  ``Throttled``), but only for requests its workers make; the client sees all of them, the package
-  listing and its token fetch included, so the counts come from there and match the summary's.
+  and every throttled reply (429, or 503 with Retry-After) of the run. Bulk relays these too (as
+  ``Retried`` with ``attempt`` 0 and as ``Throttled``), but only for requests its workers make;
+  the client sees all of them, the package listing and its token fetch included, so the counts
+  come from there and match the summary's.
 
 Retries of the token fetch (``reason`` ``"token: ..."``) are shown on their own: while the token
 endpoint is down nothing else moves, and "retries 3 (token 3)" says why.
@@ -61,10 +62,10 @@ class Tally:
         self.done = dict.fromkeys(self.totals, 0)
 
     def status(self) -> str:
-        """``retries 3 (token 3) · 429s 0``, plus ``· re-sent N`` once a create was sent again."""
+        """``retries 3 (token 3) · throttled 0``, plus ``· re-sent N`` once a create was resent."""
         token = f" (token {self.token_retries})" if self.token_retries else ""
         resent = f" · re-sent {self.resent}" if self.resent else ""
-        return f"retries {self.retries}{token} · 429s {self.throttled}{resent}"
+        return f"retries {self.retries}{token} · throttled {self.throttled}{resent}"
 
     def line(self) -> str:
         """One plain line: every kind's count, then :meth:`status`."""
@@ -180,7 +181,7 @@ _HANDLERS: dict[type, Callable[[Progress, Any], None]] = {
 
 
 class _Bars:
-    """rich's bars: one per kind, and a status row (retries, 429s) without a bar."""
+    """rich's bars: one per kind, and a status row (retries, throttled) without a bar."""
 
     def __init__(self, progress: Any, tasks: dict[str, Any], status_task: Any) -> None:
         self._progress = progress
@@ -244,12 +245,12 @@ class _Bars:
 
 # -- after the run ---------------------------------------------------------------------------------
 def stats_line(report: ProvisionReport) -> str:
-    """``2.31 s, 10 requests, 3 retries, 0 x 429, 1 token fetches``: every request of the run,
+    """``2.31 s, 10 requests, 3 retries, 0 throttled, 1 token fetches``: every request of the run,
     the package listing and the token fetches included (the client's counters)."""
     stats = report.stats
     return (
         f"{report.duration:.2f} s, {int(stats.get('requests', 0))} requests, "
-        f"{int(stats.get('retries', 0))} retries, {int(stats.get('throttled', 0))} x 429, "
+        f"{int(stats.get('retries', 0))} retries, {int(stats.get('throttled', 0))} throttled, "
         f"{int(stats.get('token_fetches', 0))} token fetches"
     )
 
