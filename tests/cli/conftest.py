@@ -1,14 +1,23 @@
-"""Helpers for running ``weseedo`` as a subprocess while a sandbox serves in this process."""
+"""Helpers for the ``weseedo`` tests: the command as a real subprocess (while a sandbox serves in
+this process), or ``main([...])`` in-process for the cases that need no server."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
+import signal
 import sys
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import attrs
+import pytest
+
+from weseedo_async.sandbox import Sandbox
+
+EXAMPLE = str(Path(__file__).parents[2] / "examples" / "plan.yaml")
 
 
 @attrs.frozen
@@ -17,16 +26,32 @@ class Result:
     out: str
     err: str
 
+    @property
+    def errors(self) -> list[str]:
+        """The ``weseedo:`` lines on stderr (progress lines are not errors)."""
+        return [line for line in self.err.splitlines() if line.startswith("weseedo:")]
+
+    def one_error(self) -> str:
+        """The one error line; fails when there is none, several, or a traceback."""
+        assert "Traceback" not in self.err, self.err
+        assert "Exception ignored" not in self.err, self.err
+        assert len(self.errors) == 1, self.err
+        return self.errors[0]
+
+
+def clean_env(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    full = {k: v for k, v in os.environ.items() if not k.startswith("WESEEDO_")}
+    full.update(env or {})
+    full["COLUMNS"] = "120"
+    return full
+
 
 async def run_cli(
     *args: str, env: Mapping[str, str] | None = None, timeout: float = 60.0
 ) -> Result:
     """Run ``python -m weseedo_async.cli ARGS`` without blocking the loop (the sandbox is here)."""
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("WESEEDO_")}
-    full_env.update(env or {})
-    full_env["COLUMNS"] = "120"
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "weseedo_async.cli", *args, env=full_env,
+        sys.executable, "-m", "weseedo_async.cli", *args, env=clean_env(env),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )
     out, err = await asyncio.wait_for(proc.communicate(), timeout)
@@ -34,13 +59,55 @@ async def run_cli(
     return Result(proc.returncode, out.decode(), err.decode())
 
 
-def sandbox_env(sb: object) -> dict[str, str]:
+async def start_cli(*args: str, env: Mapping[str, str] | None = None) -> asyncio.subprocess.Process:
+    """``weseedo ARGS`` started, its output piped, for tests that signal it."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "weseedo_async.cli", *args, env=clean_env(env),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+
+
+async def until(condition: Any, what: str, *, limit: float = 30.0) -> None:
+    """Wait until ``condition()`` holds (polled; the limit only bounds a broken test)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit
+    while not condition():
+        assert loop.time() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.01)
+
+
+async def interrupt(proc: asyncio.subprocess.Process, *, twice: bool = False) -> Result:
+    """Send Ctrl-C (``twice``: again once the first was acknowledged); collect the result."""
+    proc.send_signal(signal.SIGINT)
+    seen = b""
+    if twice:
+        assert proc.stderr is not None
+        while b"stopping" not in seen:
+            line = await asyncio.wait_for(proc.stderr.readline(), 30)
+            assert line, "stderr closed before the first Ctrl-C was acknowledged"
+            seen += line
+        proc.send_signal(signal.SIGINT)
+    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode is not None
+    return Result(proc.returncode, out.decode(), (seen + err).decode())
+
+
+def sandbox_env(sb: Sandbox) -> dict[str, str]:
     return {
-        "WESEEDO_CLIENT_ID": sb.client_id,  # type: ignore[attr-defined]
-        "WESEEDO_CLIENT_SECRET": sb.client_secret,  # type: ignore[attr-defined]
-        "WESEEDO_BASE_URL": sb.base_url,  # type: ignore[attr-defined]
-        "WESEEDO_TOKEN_URL": sb.token_url,  # type: ignore[attr-defined]
+        "WESEEDO_CLIENT_ID": sb.client_id,
+        "WESEEDO_CLIENT_SECRET": sb.client_secret,
+        "WESEEDO_BASE_URL": sb.base_url,
+        "WESEEDO_TOKEN_URL": sb.token_url,
     }
+
+
+def api_requests(sb: Sandbox) -> int:
+    """Requests the sandbox saw, token requests excluded."""
+    return sum(1 for e in sb.journal if e.op != "auth.token")
+
+
+def token_requests(sb: Sandbox) -> int:
+    return sum(1 for e in sb.journal if e.op == "auth.token")
 
 
 def dealer_plan(companies: int) -> dict[str, Any]:
@@ -58,3 +125,29 @@ def dealer_plan(companies: int) -> dict[str, Any]:
             "sites": [{"key": f"s{i}-0", "name": f"CLI Site {i}", "users": [f"u{i}-0"]}],
         } for i in range(companies)],
     }]}
+
+
+@pytest.fixture
+async def sandbox() -> AsyncIterator[Sandbox]:
+    async with Sandbox(seed=3) as sb:
+        yield sb
+
+
+@pytest.fixture
+def no_weseedo_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In-process ``main()`` tests see none of the developer's WESEEDO_* variables."""
+    for name in list(os.environ):
+        if name.startswith("WESEEDO_"):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    """``-v`` attaches a stderr handler to the SDK's logger; take it away after the test."""
+    logger = logging.getLogger("weseedo_async")
+    handlers, level = list(logger.handlers), logger.level
+    yield
+    for handler in list(logger.handlers):
+        if handler not in handlers:
+            logger.removeHandler(handler)
+    logger.setLevel(level)

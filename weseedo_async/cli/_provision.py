@@ -1,0 +1,265 @@
+"""``weseedo provision PLAN``: create the plan's dealers, companies, users and sites.
+
+The command is a row of small steps, each refusing early what it can: read and validate the plan
+(nothing sent), open the ``--report`` file (nothing sent), build the client from the environment
+(nothing sent), then run, write the report, print the summary and answer the exit code. A command
+that previews instead of creating (``weseedo plan``) would reuse the first three and render its own
+result; options of a run (an update mode, the journal's choices) belong in :class:`Options`, whose
+:meth:`Options.from_args` is the one place that reads them from the command line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+import attrs
+
+from .. import (
+    APIConnectionError,
+    AuthenticationError,
+    RateLimitError,
+    ServerError,
+    WeSeeDo,
+    WeSeeDoError,
+)
+from ._exit import CommandError, ExitCode, code_for
+from ._output import Streams
+from ._render import Progress, print_dry_run, print_summary
+from ._runtime import run
+from ._target import TARGET_HELP, Target, add_target_options, connect, preview, secret
+
+if TYPE_CHECKING:
+    from ..bulk import Plan, PlanError, ProvisionReport
+
+__all__ = ["Options", "ReportFile", "add_parser", "exit_code", "load_plan"]
+
+
+def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
+    """Register ``provision`` with the ``weseedo`` parser's subcommands."""
+    parser = commands.add_parser(
+        "provision", parents=parents,
+        help="create the dealers, companies, users and sites of a plan file",
+        description="Create every entity of a plan, each exactly once (with --journal, also "
+                    "across reruns). " + TARGET_HELP,
+    )
+    parser.add_argument("plan", type=Path, help="plan file (.yaml/.yml or .json)")
+    parser.add_argument("--concurrency", type=positive_int, default=64, metavar="N",
+                        help="creates in flight at once (default 64)")
+    parser.add_argument("--journal", type=Path, metavar="PATH",
+                        help="journal file: a rerun with it creates nothing twice")
+    parser.add_argument("--report", type=Path, metavar="PATH",
+                        help="write the JSON report here (checked before anything is sent)")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="validate the plan and show what would be created where; send "
+                             "nothing (needs no credentials)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress display")
+    add_target_options(parser)
+    parser.set_defaults(command=command)
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number, at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+@attrs.frozen
+class Options:
+    """The choices of one run, read from the command line in one place."""
+
+    plan: Path
+    concurrency: int
+    journal: Path | None
+    report: Path | None
+    dry_run: bool
+    progress: bool
+    live: bool
+    """Draw bars (a terminal, and no log lines to interleave with them)."""
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace, streams: Streams) -> Options:
+        return cls(
+            plan=args.plan, concurrency=args.concurrency, journal=args.journal,
+            report=args.report, dry_run=args.dry_run, progress=not args.no_progress,
+            live=streams.err.isatty() and not args.logging,
+        )
+
+
+def command(args: argparse.Namespace, streams: Streams) -> int:
+    """Run ``weseedo provision`` (see the module docstring); answers the exit code."""
+    options = Options.from_args(args, streams)
+    plan = load_plan(options.plan)
+    if options.dry_run:
+        target, has_credentials = preview(args)
+        print_dry_run(plan, target, has_credentials, streams.out)
+        return ExitCode.OK
+    with ReportFile.opened(options.report) as report_file:
+        client = connect(args, max_connections=max(100, options.concurrency))
+        target = Target.of(client)
+        streams.hide(secret())
+        try:
+            report = run(lambda: _provision(client, plan, options, streams, target), args.loop)
+        except KeyboardInterrupt:  # the second Ctrl-C
+            raise CommandError(f"interrupted: {_resume_hint(options)}",
+                               ExitCode.INTERRUPTED) from None
+        if report_file is not None:
+            report_file.write(report.to_dict())
+    print_summary(report, plan, streams.out, target)
+    code, message = exit_code(report, options, target)
+    if message:
+        streams.error(message)
+    return code
+
+
+def load_plan(path: Path) -> Plan:
+    """The plan in ``path``, validated whole; every problem is listed, nothing is sent."""
+    from ..bulk import Plan, PlanError  # lazy: `weseedo --help` does not load bulk
+
+    try:
+        return Plan.from_file(path)
+    except PlanError as exc:
+        raise _plan_error(path, exc) from None
+
+
+def _plan_error(path: Path, exc: PlanError) -> CommandError:
+    problems = [str(p) for p in exc.problems]
+    return CommandError(f"invalid plan {path}: {len(problems)} problem(s), nothing was sent",
+                        ExitCode.USAGE, problems)
+
+
+async def _provision(
+    client: WeSeeDo, plan: Plan, options: Options, streams: Streams, target: Target
+) -> ProvisionReport:
+    from ..bulk import JournalError, PlanError, provision
+
+    stop = asyncio.Event()
+    progress = Progress(plan, streams.err, live=options.live, enabled=options.progress)
+    try:
+        async with client:
+            with _first_ctrl_c_stops(stop, streams), progress.watching(client):
+                return await provision(
+                    client, plan, concurrency=options.concurrency, journal=options.journal,
+                    on_progress=progress, stop=stop,
+                )
+    except PlanError as exc:  # a package name the server does not know
+        raise _plan_error(options.plan, exc) from None
+    except JournalError as exc:  # unreadable, or another plan's or server's: nothing was sent
+        raise CommandError(f"{exc} (nothing was sent)", ExitCode.USAGE) from None
+    except WeSeeDoError as exc:  # before any create: the package listing or its token failed
+        raise CommandError(f"{exc}; server {target}", code_for(exc)) from None
+
+
+@contextlib.contextmanager
+def _first_ctrl_c_stops(stop: asyncio.Event, streams: Streams) -> Iterator[None]:
+    """The first Ctrl-C finishes what is in flight and reports; a second one interrupts."""
+    loop = asyncio.get_running_loop()
+
+    def first() -> None:
+        # From now on Ctrl-C raises KeyboardInterrupt again: the run is cancelled (bulk still
+        # journals what it knows) and the command answers 130. Removed before the notice is
+        # printed, so a second Ctrl-C prompted by the notice is never swallowed.
+        loop.remove_signal_handler(signal.SIGINT)
+        stop.set()
+        # A notice, not an error: the run's end says how it ended.
+        streams.err.line("stopping: waiting for the requests in flight (Ctrl-C again to abort)")
+        streams.err.flush()
+
+    try:
+        loop.add_signal_handler(signal.SIGINT, first)
+    except (NotImplementedError, RuntimeError):  # no signals here (Windows, not the main thread)
+        yield
+        return
+    try:
+        yield
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)
+
+
+def exit_code(
+    report: ProvisionReport, options: Options, target: Target
+) -> tuple[ExitCode, str | None]:
+    """The exit code of a finished run, and the line that explains a non-zero one.
+
+    When every failure has the same cause outside the plan — credentials refused, the server not
+    reachable — the run's code is that cause's (2, 3), not "entities failed" (1): the fix is the
+    same for all of them and it is not in the plan.
+    """
+    if report.cancelled:
+        return ExitCode.INTERRUPTED, f"stopped before the end: {_resume_hint(options)}"
+    if report.ok:
+        return ExitCode.OK, None
+    errors = [report.errors[key] for key in report.failed if key in report.errors]
+    first = next(iter(report.failed.values()), "")
+    if errors and all(isinstance(e, AuthenticationError) for e in errors):
+        return ExitCode.USAGE, f"credentials refused by {target.token_url}: {first}"
+    if errors and all(isinstance(e, _UNAVAILABLE) for e in errors):
+        return ExitCode.CONNECTION, f"could not reach {target}: {first}"
+    return ExitCode.FAILED, (
+        f"{len(report.failed)} failed, {len(report.skipped)} skipped, "
+        f"{len(report.pending)} not started, of {len(report.kinds)} entities"
+    )
+
+
+#: Failures that say "the server is not there, or not well", not "this entity is wrong".
+_UNAVAILABLE = (APIConnectionError, ServerError, RateLimitError)
+
+
+def _resume_hint(options: Options) -> str:
+    if options.journal is not None:
+        return "rerun with the same --journal to finish"
+    return "nothing records what was created: use --journal PATH to make a rerun exactly-once"
+
+
+class ReportFile:
+    """The ``--report`` file, opened before anything is sent: a path that cannot be written is
+    refused up front, not found after the whole run."""
+
+    def __init__(self, handle: IO[str]) -> None:
+        self._handle = handle
+        self._written = False
+
+    @classmethod
+    @contextlib.contextmanager
+    def opened(cls, path: Path | None) -> Iterator[ReportFile | None]:
+        """The open report file (None without ``--report``); a new file left unwritten is
+        removed again, an existing one is left as it was."""
+        if path is None:
+            yield None
+            return
+        existed = path.exists()
+        try:
+            # Append mode: opening proves the path writable without truncating an old report.
+            handle = path.open("a", encoding="utf-8")
+        except OSError as exc:
+            raise CommandError(
+                f"cannot write the report to {path}: {exc.strerror or exc} (nothing was sent)",
+                ExitCode.USAGE,
+            ) from None
+        report = cls(handle)
+        try:
+            yield report
+        finally:
+            handle.close()
+            if not report._written and not existed:
+                with contextlib.suppress(OSError):
+                    path.unlink()
+
+    def write(self, data: dict[str, Any]) -> None:
+        """Replace the file's content with ``data`` as JSON."""
+        self._handle.seek(0)
+        self._handle.truncate()
+        self._handle.write(json.dumps(data, indent=2) + "\n")
+        self._handle.flush()
+        self._written = True
