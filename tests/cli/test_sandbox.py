@@ -21,7 +21,10 @@ async def test_sandbox_command_serves_until_interrupted() -> None:
 async def test_port_out_of_range_is_one_line_exit_2() -> None:
     result = await run_cli("sandbox", "--port", "99999")
     assert result.code == 2
-    assert result.one_error() == "weseedo: --port must be between 0 and 65535, not 99999"
+    assert result.one_error() == (
+        "weseedo: argument --port: the port must be between 0 and 65535 "
+        "(see weseedo sandbox --help)"
+    )
 
 
 async def test_port_in_use_is_one_line_exit_2() -> None:

@@ -41,8 +41,6 @@ def command(args: argparse.Namespace, streams: Streams) -> int:
     """Run ``weseedo sandbox``; answers the exit code."""
     from ..sandbox.__main__ import serve_forever
 
-    if not 0 <= args.port <= 65535:
-        raise CommandError(f"--port must be between 0 and 65535, not {args.port}")
     try:
         return run(lambda: serve_forever(args, print_fn=_printer(streams)), args.loop)
     except OSError as exc:  # the port is taken, the host cannot be bound
