@@ -125,16 +125,22 @@ class Transport:
         ``replay_safe`` says whether sending the request twice is harmless (default: whether the
         method is idempotent); a failure after sending a request that is not is ``ambiguous``.
         Raises :class:`APIConnectionError` (``sent`` tells whether the request left) or
-        :class:`APITimeoutError`, never an aiohttp exception.
+        :class:`APITimeoutError`, never an aiohttp exception. The caller checks the event loop
+        (:meth:`check_loop`) once per call, not once per attempt.
         """
-        self.check_loop()
-        session = self._open()
+        session = self._session
+        if session is None or session.closed or self._closed:
+            session = self._open()
         try:
             async with session.request(
                 method, target, data=data, params=params, headers=headers, timeout=timeout,
                 allow_redirects=False,
             ) as response:
-                raw = await _read(response, method, path)
+                length = response.content_length
+                if length is not None and length <= MAX_REPLY:
+                    raw = await response.read()
+                else:
+                    raw = await _read(response, method, path)
                 return response.status, response.headers, raw
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             safe = method in IDEMPOTENT if replay_safe is None else replay_safe
@@ -146,10 +152,8 @@ class Transport:
 
 
 async def _read(response: aiohttp.ClientResponse, method: str, path: str) -> bytes:
-    length = response.content_length
-    if length is not None and length <= MAX_REPLY:
-        return await response.read()
-    if length is not None:
+    # The uncommon replies: too large, or of no announced length.
+    if response.content_length is not None:
         raise ResponseValidationError("the reply is too large", method=method, url=path)
     # No length announced (chunked): read in pieces, and stop at the cap.
     chunks: list[bytes] = []

@@ -148,27 +148,21 @@ class Service(Generic[T]):
         return rows(data, method="GET", url=resource.path)
 
     async def _write(
-        self, method: str, path: str, args: Mapping[str, Any], *, partial: bool
+        self, method: str, args: Mapping[str, Any], id: str | None = None
     ) -> T:
-        fields = _fields(args)
+        """POST (``id`` None), PATCH or PUT the method's arguments; the model that comes back.
+
+        ``args`` is the service method's ``locals()``: its signature already refused unknown
+        names, and the body reads only the resource's fields, so nothing is filtered out first.
+        """
         resource = self.resource
-        body = resource.body(fields, partial=partial)
+        path = resource.path if id is None else item_path(resource.path, id)
+        body = resource.body(args, partial=method == "PATCH", known=True)
         data = await self._caller.request(
-            method, path, json=body, timeout=args.get("timeout"),
-            deadline=args.get("deadline"), secrets=resource.secrets(fields),
+            method, path, json=body, timeout=args["timeout"], deadline=args["deadline"],
+            secrets=resource.secrets(args) if resource.has_secrets else (),
         )
-        return structure(data, self._model, method=method, url=path)
-
-    async def _create(self, args: Mapping[str, Any]) -> T:
-        return await self._write("POST", self.resource.path, args, partial=False)
-
-    async def _update(self, id: str, args: Mapping[str, Any]) -> T:
-        args = {k: v for k, v in args.items() if k != "id"}
-        return await self._write("PATCH", item_path(self.resource.path, id), args, partial=True)
-
-    async def _replace(self, id: str, args: Mapping[str, Any]) -> T:
-        args = {k: v for k, v in args.items() if k != "id"}
-        return await self._write("PUT", item_path(self.resource.path, id), args, partial=False)
+        return structure(data, resource.model, method=method, url=path)
 
     async def _delete(self, id: str, args: Mapping[str, Any]) -> None:
         # The API answers {"id": ...}; the caller already has the id, so nothing is returned.

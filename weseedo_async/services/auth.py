@@ -43,7 +43,7 @@ class Auth(Service[AutoLogin]):
             login = await client.auth.autologin(agent=user.id)
             redirect(login.url)
         """
-        return await self._create(locals())
+        return await self._write("POST", locals())
 
     @api_method
     async def me(self, *, timeout: float | None = None, deadline: float | None = None) -> Me:

@@ -66,7 +66,7 @@ class Companies(Service[Company]):
                 dealer=dealer.id,
             )
         """
-        return await self._create(locals())
+        return await self._write("POST", locals())
 
     @api_method
     async def update(
@@ -83,7 +83,7 @@ class Companies(Service[Company]):
         deadline: float | None = None,
     ) -> Company:
         """Change the given fields only (PATCH), e.g. ``update(id, suspended=True)``."""
-        return await self._update(id, locals())
+        return await self._write("PATCH", locals(), id)
 
     @api_method
     async def replace(
@@ -100,7 +100,7 @@ class Companies(Service[Company]):
         deadline: float | None = None,
     ) -> Company:
         """Replace the company (PUT): the same required fields as ``create``."""
-        return await self._replace(id, locals())
+        return await self._write("PUT", locals(), id)
 
     @api_method
     async def delete(

@@ -61,7 +61,7 @@ class Dealers(Service[Dealer]):
                 notification_contact=NotificationContact(email="ops@example.nl"),
             )
         """
-        return await self._create(locals())
+        return await self._write("POST", locals())
 
     @api_method
     async def update(
@@ -78,7 +78,7 @@ class Dealers(Service[Dealer]):
         deadline: float | None = None,
     ) -> Dealer:
         """Change the given fields only (PATCH), e.g. ``update(id, suspended=True)``."""
-        return await self._update(id, locals())
+        return await self._write("PATCH", locals(), id)
 
     @api_method
     async def replace(
@@ -95,7 +95,7 @@ class Dealers(Service[Dealer]):
         deadline: float | None = None,
     ) -> Dealer:
         """Replace the dealer (PUT): the same required fields as ``create``."""
-        return await self._replace(id, locals())
+        return await self._write("PUT", locals(), id)
 
     @api_method
     async def delete(

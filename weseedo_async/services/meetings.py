@@ -77,7 +77,7 @@ class Meetings(Service[Meeting]):
                 send_email=False, send_sms=False,
             )
         """
-        return await self._create(locals())
+        return await self._write("POST", locals())
 
     @api_method
     async def delete(

@@ -76,7 +76,7 @@ class Sites(Service[Site]):
                 videochat_font_type="Roboto", videochat_text_color="#000000",
             )
         """
-        return await self._create(locals())
+        return await self._write("POST", locals())
 
     @api_method
     async def update(
@@ -99,7 +99,7 @@ class Sites(Service[Site]):
         deadline: float | None = None,
     ) -> Site:
         """Change the given fields only (PATCH), e.g. ``update(id, name="New name")``."""
-        return await self._update(id, locals())
+        return await self._write("PATCH", locals(), id)
 
     @api_method
     async def replace(
@@ -122,7 +122,7 @@ class Sites(Service[Site]):
         deadline: float | None = None,
     ) -> Site:
         """Replace the site (PUT): the same required fields as ``create``."""
-        return await self._replace(id, locals())
+        return await self._write("PUT", locals(), id)
 
     @api_method
     async def delete(

@@ -36,7 +36,7 @@ class Sms(Service[SmsResult]):
 
             await client.sms.send(participant=meeting.participants[1].id, message="Join now")
         """
-        return await self._create(locals())
+        return await self._write("POST", locals())
 
 
 class SmsRaw(RawView[Sms]):

@@ -72,7 +72,7 @@ class Users(Service[User]):
                 role="agent", entity=EntityRef(type="company", id=company.id),
             )
         """
-        return await self._create(locals())
+        return await self._write("POST", locals())
 
     @api_method
     async def update(
@@ -92,7 +92,7 @@ class Users(Service[User]):
         deadline: float | None = None,
     ) -> User:
         """Change the given fields only (PATCH), e.g. ``update(id, suspended=True)``."""
-        return await self._update(id, locals())
+        return await self._write("PATCH", locals(), id)
 
     @api_method
     async def replace(
@@ -112,7 +112,7 @@ class Users(Service[User]):
         deadline: float | None = None,
     ) -> User:
         """Replace the user (PUT): the same required fields as ``create``."""
-        return await self._replace(id, locals())
+        return await self._write("PUT", locals(), id)
 
     @api_method
     async def delete(
