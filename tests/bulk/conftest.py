@@ -61,5 +61,5 @@ async def assert_exactly_once(client: WeSeeDo, plan: Plan, report: ProvisionRepo
         if counts[entity.kind, natural] != 1:
             wrong[entity.key] = counts[entity.kind, natural]
     assert wrong == {}
-    assert set(report.created) == {e.key for e in plan}, (report.failed, report.pending)
+    assert set(report.ids) == {e.key for e in plan}, (report.failed, report.pending)
     assert report.ok

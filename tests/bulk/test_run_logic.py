@@ -128,7 +128,9 @@ async def test_a_parked_lookup_waits_for_its_siblings_and_serves_them_all() -> N
         client.script[("company", f"Company {i}")] = "reset-after"
     report = await provision(client, plan, concurrency=3)  # type: ignore[arg-type]
     assert sorted(report.reconciled) == ["c1", "c4", "c8"]
-    assert client.lists == 1  # one listing, after the last sibling's create
+    # The dealers under the credentials (to adopt d0 if it existed), then one listing of d0's
+    # companies, after the last sibling's create (none before: d0 is new, nothing is under it).
+    assert client.listings == [("dealer", None), ("company", report.created["d0"])]
     assert client.count("company") == 10
 
 
@@ -141,7 +143,7 @@ async def test_not_found_goes_back_to_be_created_once() -> None:
     assert report.ok
     assert report.reconciled == []
     assert client.count("company") == 3
-    assert client.lists == 1
+    assert client.listings == [("dealer", None), ("company", report.created["d0"])]
     retried = [e for e in events if isinstance(e, Retried) and e.key == "c1"]
     assert [(e.attempt, e.reason) for e in retried] == [(2, "APIConnectionError")]
 
@@ -167,31 +169,38 @@ async def test_stopping_still_settles_what_is_parked() -> None:
     assert client.count("company", lambda o: o.name == "Company 0") == 1
 
 
-async def test_intents_of_an_earlier_run_are_looked_up_together(tmp_path: Path) -> None:
+async def test_what_an_earlier_run_left_is_adopted_with_one_listing_per_parent(
+    tmp_path: Path,
+) -> None:
     client = FakeClient()
     plan = run_plan(companies=6, users=0, sites=0)
     journal = tmp_path / "run.journal"
     d0 = await client.dealers.create(name="Dealer 0")
     for i in (0, 2):
         await client.companies.create(name=f"Company {i}", dealer=d0.id)
-    # An earlier run (killed) created d0 and wrote intents for c0..c3; c0 and c2 made it.
+    # An earlier run (killed, of an older version: no specs) created d0 and wrote intents for
+    # c0..c3; c0 and c2 made it.
     lines = [{"op": "created", "kind": "dealer", "key": "d0", "id": d0.id}] + [
         {"op": "intent", "kind": "company", "key": f"c{i}"} for i in range(4)
     ]
     journal.write_text("".join(json.dumps(line) + "\n" for line in lines))
     report = await provision(client, plan, journal=journal)  # type: ignore[arg-type]
     assert report.ok
-    assert report.reused == ["d0"]
-    assert sorted(report.reconciled) == ["c0", "c2"]
+    assert report.reused == []  # a record without a spec is compared again, by its id
+    assert sorted(report.adopted) == ["c0", "c2", "d0"]
+    assert report.adopted["d0"] == d0.id
+    assert sorted(report.created) == ["c1", "c3", "c4", "c5"]
+    assert report.reconciled == []
     assert client.count("company") == 6
-    assert client.lists == 1  # the four uncertain companies together
+    # One listing per parent: d0 among the dealers, then all six companies in d0's listing.
+    assert client.listings == [("dealer", None), ("company", d0.id)]
 
 
 async def test_a_listing_that_fails_fails_what_it_was_to_settle() -> None:
     client = FakeClient()
     plan = run_plan(companies=3, users=1, sites=0)
     client.script[("company", "Company 1")] = "reset-after"
-    client.failing_lists = 1
+    client.failing["company"] = 1  # the lookup of c1, after its lost reply
     report = await provision(client, plan)  # type: ignore[arg-type]
     assert list(report.failed) == ["c1"]
     assert "listing failed" in report.failed["c1"]
@@ -203,12 +212,12 @@ async def test_a_listing_that_fails_while_stopping_leaves_the_entity_pending() -
     client = FakeClient(delay=0.005)
     plan = run_plan(companies=30, users=0, sites=0)
     client.script[("company", "Company 0")] = "reset-after"
-    client.failing_lists = 1
+    client.failing["company"] = 1
     stop = asyncio.Event()
     report = await provision(client, plan, concurrency=2, stop=stop,  # type: ignore[arg-type]
                              on_progress=lambda e: stop.set() if e.key == "c3" else None)
     assert report.cancelled
-    assert "c0" in report.pending  # its intent stays in the journal: the rerun looks it up
+    assert "c0" in report.pending  # a rerun finds it by name
     assert "c0" not in report.failed
 
 
@@ -224,7 +233,8 @@ async def test_attempts_run_out_through_repeated_lookups() -> None:
     assert list(report.failed) == ["c1"]
     assert "APIConnectionError" in report.failed["c1"]
     assert client.count("company") == 1
-    assert client.lists == 3
+    d0 = report.created["d0"]
+    assert client.listings == [("dealer", None)] + [("company", d0)] * 3
     assert [e.attempt for e in events if isinstance(e, Started) and e.key == "c1"] == [1, 2, 3]
 
 

@@ -22,8 +22,10 @@ company name within the dealer, site name within the company, dealer name) befor
 from ._journal import JournalError
 from ._lookup import ReconcileError
 from ._plan import Entity, Plan, PlanError, PlanProblem
+from ._provision import provision
 from ._report import (
     Created,
+    Drifted,
     Failed,
     ProgressCallback,
     ProvisionEvent,
@@ -33,10 +35,10 @@ from ._report import (
     Started,
     Throttled,
 )
-from ._run import provision
 
 __all__ = [
     "Created",
+    "Drifted",
     "Entity",
     "Failed",
     "JournalError",
