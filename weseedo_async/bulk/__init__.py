@@ -22,6 +22,7 @@ company name within the dealer, site name within the company, dealer name) befor
 from ._journal import JournalError
 from ._lookup import ReconcileError
 from ._plan import Entity, Plan, PlanError, PlanProblem
+from ._preview import Change, Preview, Unmanaged, preview
 from ._provision import provision
 from ._report import (
     Created,
@@ -37,6 +38,7 @@ from ._report import (
 )
 
 __all__ = [
+    "Change",
     "Created",
     "Drifted",
     "Entity",
@@ -45,6 +47,7 @@ __all__ = [
     "Plan",
     "PlanError",
     "PlanProblem",
+    "Preview",
     "ProgressCallback",
     "ProvisionEvent",
     "ProvisionReport",
@@ -53,5 +56,7 @@ __all__ = [
     "Skipped",
     "Started",
     "Throttled",
+    "Unmanaged",
+    "preview",
     "provision",
 ]
