@@ -62,6 +62,10 @@ class FakeService:
         self.owner.stats.requests += 1
         self.owner.updates.append((self.kind, id, fields))
         await asyncio.sleep(self.owner.delay)
+        failing = self.owner.failing_updates.get(id, 0)
+        if failing:
+            self.owner.failing_updates[id] = failing - 1
+            raise ServerError(503, "Unavailable", "update failed", method="PATCH", url="/x")
         index = next(i for i, o in enumerate(self.items) if o.id == id)
         self.items[index] = changed = attrs.evolve(
             self.items[index], **{k: v for k, v in fields.items() if k in ("name", "email")}
@@ -110,6 +114,7 @@ class FakeClient:
         self.listings: list[tuple[str, str | None]] = []
         #: (kind, id, fields) of every update.
         self.updates: list[tuple[str, str, dict[str, Any]]] = []
+        self.failing_updates: dict[str, int] = {}  # id -> how many of its updates fail first
         self.dealers = FakeService(self, "dealer")
         self.companies = FakeService(self, "company")
         self.users = FakeService(self, "user")

@@ -11,6 +11,7 @@ import pytest
 
 from weseedo_async.bulk import (
     Created,
+    Drifted,
     Plan,
     ProvisionEvent,
     ReconcileError,
@@ -275,3 +276,97 @@ async def test_cancelling_settles_what_is_parked_and_journals_it(tmp_path: Path)
     c0 = [r for r in records if r.get("key") == "c0"]
     assert [r["op"] for r in c0] == ["intent", "created"]
     assert client.count("company", lambda o: o.name == "Company 0") == 1
+
+
+def journal_of(path: Path, *records: dict[str, Any]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    return path
+
+
+async def test_an_update_sends_exactly_the_fields_that_differ(tmp_path: Path) -> None:
+    client = FakeClient()
+    d0 = await client.dealers.create(name="Dealer 0")
+    c0 = await client.companies.create(name="Old name", dealer=d0.id)
+    journal = journal_of(
+        tmp_path / "j",
+        {"op": "created", "kind": "dealer", "key": "d0", "id": d0.id},
+        {"op": "created", "kind": "company", "key": "c0", "id": c0.id})
+    plan = run_plan(companies=1, users=0, sites=0)  # c0 is "Company 0" now
+    events: list[ProvisionEvent] = []
+    report = await provision(client, plan, journal=journal, update=True,  # type: ignore[arg-type]
+                             on_progress=events.append)
+    assert report.updated == {"c0": c0.id}
+    assert report.drift == {"c0": ("name",)}
+    assert client.updates == [("company", c0.id, {"name": "Company 0"})]
+    assert [e for e in events if isinstance(e, Drifted)] == [
+        Drifted("company", "c0", ("name",), True)]
+    assert client.count("company") == 1
+
+
+async def test_an_update_is_tried_again_and_a_failed_one_leaves_its_children_going(
+    tmp_path: Path,
+) -> None:
+    client = FakeClient()
+    d0 = await client.dealers.create(name="Old dealer name")
+    journal = journal_of(tmp_path / "j", {"op": "created", "kind": "dealer", "key": "d0",
+                                          "id": d0.id})  # fmt: skip
+    plan = run_plan(companies=2, users=0, sites=0)
+    client.failing_updates[d0.id] = 1
+    retried = await provision(client, plan, journal=journal, update=True)  # type: ignore[arg-type]
+    assert retried.updated == {"d0": d0.id}
+    assert len(client.updates) == 2  # the 503, then the same PATCH again
+
+    client = FakeClient()
+    d0 = await client.dealers.create(name="Old dealer name")
+    journal = journal_of(tmp_path / "k", {"op": "created", "kind": "dealer", "key": "d0",
+                                          "id": d0.id})  # fmt: skip
+    client.failing_updates[d0.id] = 99
+    report = await provision(client, plan, journal=journal, update=True,  # type: ignore[arg-type]
+                             max_attempts=2)
+    assert list(report.failed) == ["d0"]
+    assert "update failed" in report.failed["d0"]
+    assert sorted(report.created) == ["c0", "c1"]  # the dealer exists: its companies are made
+    assert report.skipped == []
+    assert client.count("company", lambda o: o.parent == d0.id) == 2
+
+
+async def test_a_listed_match_another_entity_adopted_is_a_reconcile_error() -> None:
+    # c0 (under d0) and c9 (top-level, under d0's id) are both called "Company 0", which the
+    # plan allows (other scopes) — but d0 turns out to be that dealer: one listing, one match.
+    client = FakeClient()
+    d0 = await client.dealers.create(name="Dealer 0")
+    await client.companies.create(name="Company 0", dealer=d0.id)
+    data = dealer_plan(companies=1, users=0, sites=0)
+    data["companies"] = [{**data["dealers"][0]["companies"][0], "key": "c9", "dealer": d0.id}]
+    report = await provision(client, Plan.from_dict(data))  # type: ignore[arg-type]
+    (loser,) = report.failed
+    assert sorted([*report.adopted, loser]) == ["c0", "c9", "d0"]
+    assert isinstance(report.errors[loser], ReconcileError)
+    assert client.count("company") == 1  # neither created a second one
+    assert client.listings.count(("company", d0.id)) == 1  # one listing, shared by both
+
+
+async def test_a_failed_listing_fails_who_waited_and_sends_no_create() -> None:
+    client = FakeClient()
+    client.failing["dealer"] = 1
+    plan = run_plan(companies=2, users=1, sites=1)
+    report = await provision(client, plan)  # type: ignore[arg-type]
+    assert list(report.failed) == ["d0"]
+    assert "listing failed" in report.failed["d0"]
+    assert sorted(report.skipped) == sorted(e.key for e in plan if e.key != "d0")
+    assert client.stats.requests == 1  # the listing; nothing created without knowing
+
+
+async def test_a_rerun_creates_nothing_with_one_listing_per_parent_and_kind() -> None:
+    client = FakeClient()
+    plan = run_plan(companies=3, users=2, sites=1)
+    first = await provision(client, plan)  # type: ignore[arg-type]
+    again = await provision(client, plan)  # type: ignore[arg-type]
+    assert again.adopted == first.created
+    assert client.count("company") == 3
+    # d0's companies, then each company's sites (no users: the fake's site rows do not carry
+    # them, so each company's users are listed too).
+    assert client.listings[0] == ("dealer", None)  # the first run's only listing
+    assert sorted(client.listings[1:]) == sorted(
+        [("dealer", None), ("company", first.created["d0"])]
+        + [(kind, first.created[c]) for c in ("c0", "c1", "c2") for kind in ("site", "user")])
