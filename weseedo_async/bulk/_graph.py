@@ -47,18 +47,19 @@ def root_parent(family: Family) -> str | None:
 class Graph:
     """Dependencies, dependents, ranks and families of a plan's entities."""
 
-    __slots__ = ("_dependents", "_needs", "_rank", "_sizes")
+    __slots__ = ("_dependents", "_family", "_needs", "_rank", "_sizes")
 
     def __init__(self, plan: Plan) -> None:
         self._needs: dict[str, tuple[str, ...]] = {}
         self._dependents: dict[str, list[str]] = {}
         self._sizes: dict[Family, int] = {}
+        self._family: dict[str, Family] = {}
         for entity in plan:
             needs = ((entity.parent,) if entity.parent else ()) + entity.users
             self._needs[entity.key] = needs
             for need in needs:
                 self._dependents.setdefault(need, []).append(entity.key)
-            family = family_of(entity)
+            family = self._family[entity.key] = family_of(entity)
             self._sizes[family] = self._sizes.get(family, 0) + 1
         self._rank: dict[str, int] = {}
         by_kind: dict[str, list[str]] = {}
@@ -80,6 +81,10 @@ class Graph:
     def rank(self, key: str) -> int:
         """Minus the length of the longest chain ``key`` heads (a lone site: -1)."""
         return self._rank[key]
+
+    def family(self, key: str) -> Family:
+        """The family of ``key`` (see :func:`family_of`; computed once)."""
+        return self._family[key]
 
     def size(self, family: Family) -> int:
         """How many plan entities belong to ``family``."""

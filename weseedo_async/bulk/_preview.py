@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from attrs import field, frozen
 
@@ -78,8 +78,11 @@ class Preview:
     the :class:`Unmanaged` entities found under planned parents.
 
     ``str(preview)`` is a readable table; :meth:`rows` the same table as tuples (for a rich
-    table: :data:`COLUMNS` are its headers); :meth:`to_dict` is JSON-ready.
+    table: :attr:`columns` are its headers); :meth:`to_dict` is JSON-ready.
     """
+
+    columns: ClassVar[tuple[str, ...]] = COLUMNS
+    """The headers of :meth:`rows`: action, kind, key, id, detail."""
 
     changes: tuple[Change, ...]
     unmanaged: tuple[Unmanaged, ...] = ()

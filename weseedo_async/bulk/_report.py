@@ -96,7 +96,9 @@ class Throttled(ProvisionEvent):
 
 @frozen
 class Failed(ProvisionEvent):
-    """``key`` could not be created; ``error`` is the error's message (never a secret)."""
+    """``key`` could not be created, adopted or updated; ``error`` is the error's message (never
+    a secret). A user whose e-mail belongs to a user outside its company fails with a
+    ``ConflictError``."""
 
     error: str = ""
 

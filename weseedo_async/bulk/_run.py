@@ -38,7 +38,7 @@ import attrs
 
 from .._exceptions import ConflictError
 from ._api import Api, Source, ambiguous, transient
-from ._graph import Graph, family_of, is_root, root_parent
+from ._graph import Graph, is_root, root_parent
 from ._journal import Journal
 from ._lookup import Batches, Group, Listings, sources
 from ._match import Index, drift, spec, usable_id
@@ -162,7 +162,7 @@ class Run:
     # -- where an entity is looked for -------------------------------------------------------------
     def _parent_id(self, entity: Entity) -> str | None:
         if entity.parent is None:
-            return root_parent(family_of(entity))
+            return root_parent(self.graph.family(entity.key))
         return self.ids[entity.parent]
 
     def _args(self, entity: Entity) -> dict[str, Any]:
@@ -203,7 +203,7 @@ class Run:
         """Look ``entity`` up in its parent's listings, waiting for the first one not fetched."""
         recorded = self.journal.journaled.get(entity.key)
         known = recorded.id if recorded is not None else None
-        for source in sources(self.graph, family_of(entity), self._parent_id(entity)):
+        for source in sources(self.graph, self.graph.family(entity.key), self._parent_id(entity)):
             index = self.listings.index(entity.kind, source)
             if index is None:
                 if self.listings.wait(source, entity.key):
@@ -234,21 +234,21 @@ class Run:
 
     async def _create(self, entity: Entity) -> None:
         key = entity.key
-        tried = self.tries.setdefault(key, _Try())
-        last = tried.last
+        tried = self.tries.get(key)  # kept only after a failure: nothing to allocate otherwise
+        attempt, last = (tried.attempts, tried.last) if tried is not None else (0, None)
         while not self.pool.stopping:  # once stopping, left pending (a rerun finds it if it exists)
-            tried.attempts += 1
-            attempt = tried.attempts
+            attempt += 1
             if last is not None:
                 self.progress.emit(Retried(entity.kind, key, attempt, type(last).__name__))
             try:
                 if attempt == 1 and key not in self.journal.intents:
                     await self.journal.intent(entity.kind, key)
-                self.progress.emit(Started(entity.kind, key, attempt))
+                if self.progress.callback is not None:
+                    self.progress.emit(Started(entity.kind, key, attempt))
                 new_id = await self.api.create(entity.kind, self._args(entity))
             except Exception as exc:  # noqa: BLE001 - sorted below; the rest fails this entity
                 if ambiguous(exc) or (entity.kind == "user" and isinstance(exc, ConflictError)):
-                    tried.last = exc
+                    self.tries[key] = _Try(attempt, exc)
                     group = self.batches.park(key)
                     if self.pool.stopping:  # ahead of the stop sentinels, see _on_stop
                         self.pool.put(URGENT, group)
@@ -353,7 +353,7 @@ class Run:
         """``entity`` has its outcome: bookkeeping that follows from it."""
         self.tries.pop(entity.key, None)
         if self.outcomes.existed(entity.parent):  # then it was expected in its parent's listings
-            family = family_of(entity)
+            family = self.graph.family(entity.key)
             for source in sources(self.graph, family, self._parent_id(entity)):
                 self.listings.done(source)
         if self.outcomes.complete:
@@ -364,7 +364,8 @@ class Run:
     ) -> None:
         self.outcomes.resolved(entity, new_id, source, fields)
         self._settled(entity)
-        self.progress.emit(Created(entity.kind, entity.key, new_id, source))
+        if self.progress.callback is not None:
+            self.progress.emit(Created(entity.kind, entity.key, new_id, source))
         self._release(entity)
 
     def _release(self, entity: Entity) -> None:
