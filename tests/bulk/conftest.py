@@ -52,8 +52,17 @@ async def server_counts(client: WeSeeDo) -> Counter[tuple[str, str]]:
     return counts
 
 
+def assert_partition(plan: Plan, report: ProvisionReport) -> None:
+    """Every key of the plan is in exactly one of the report's outcomes."""
+    groups = [report.created, report.adopted, report.updated, report.failed, report.skipped,
+              report.pending]  # fmt: skip
+    keys = [key for group in groups for key in group]
+    assert sorted(keys) == sorted(e.key for e in plan)
+
+
 async def assert_exactly_once(client: WeSeeDo, plan: Plan, report: ProvisionReport) -> None:
     """Every planned entity exists exactly once on the server, and the report says so."""
+    assert_partition(plan, report)
     counts = await server_counts(client)
     wrong = {}
     for entity in plan:

@@ -20,6 +20,7 @@ from weseedo_async.bulk import (
     provision,
 )
 
+from .conftest import assert_partition
 from .fake import FakeClient
 from .plans import dealer_plan
 
@@ -164,6 +165,7 @@ async def test_stopping_still_settles_what_is_parked() -> None:
     report = await provision(client, plan, concurrency=2, stop=stop,  # type: ignore[arg-type]
                              on_progress=on_progress)
     assert report.cancelled
+    assert_partition(plan, report)
     assert "c0" in report.reconciled
     assert "c0" not in report.pending
     assert report.pending  # the stop came before the end
@@ -203,6 +205,7 @@ async def test_a_listing_that_fails_fails_what_it_was_to_settle() -> None:
     client.script[("company", "Company 1")] = "reset-after"
     client.failing["company"] = 1  # the lookup of c1, after its lost reply
     report = await provision(client, plan)  # type: ignore[arg-type]
+    assert_partition(plan, report)
     assert list(report.failed) == ["c1"]
     assert "listing failed" in report.failed["c1"]
     assert report.skipped == ["u1-0"]
@@ -218,6 +221,7 @@ async def test_a_listing_that_fails_while_stopping_leaves_the_entity_pending() -
     report = await provision(client, plan, concurrency=2, stop=stop,  # type: ignore[arg-type]
                              on_progress=lambda e: stop.set() if e.key == "c3" else None)
     assert report.cancelled
+    assert_partition(plan, report)
     assert "c0" in report.pending  # a rerun finds it by name
     assert "c0" not in report.failed
 
@@ -323,6 +327,7 @@ async def test_an_update_is_tried_again_and_a_failed_one_leaves_its_children_goi
     client.failing_updates[d0.id] = 99
     report = await provision(client, plan, journal=journal, update=True,  # type: ignore[arg-type]
                              max_attempts=2)
+    assert_partition(plan, report)
     assert list(report.failed) == ["d0"]
     assert "update failed" in report.failed["d0"]
     assert sorted(report.created) == ["c0", "c1"]  # the dealer exists: its companies are made
@@ -339,6 +344,7 @@ async def test_a_listed_match_another_entity_adopted_is_a_reconcile_error() -> N
     data = dealer_plan(companies=1, users=0, sites=0)
     data["companies"] = [{**data["dealers"][0]["companies"][0], "key": "c9", "dealer": d0.id}]
     report = await provision(client, Plan.from_dict(data))  # type: ignore[arg-type]
+    assert_partition(Plan.from_dict(data), report)
     (loser,) = report.failed
     assert sorted([*report.adopted, loser]) == ["c0", "c9", "d0"]
     assert isinstance(report.errors[loser], ReconcileError)
@@ -351,6 +357,7 @@ async def test_a_failed_listing_fails_who_waited_and_sends_no_create() -> None:
     client.failing["dealer"] = 1
     plan = run_plan(companies=2, users=1, sites=1)
     report = await provision(client, plan)  # type: ignore[arg-type]
+    assert_partition(plan, report)
     assert list(report.failed) == ["d0"]
     assert "listing failed" in report.failed["d0"]
     assert sorted(report.skipped) == sorted(e.key for e in plan if e.key != "d0")
