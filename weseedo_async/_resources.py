@@ -346,14 +346,19 @@ class Resource:
         return params or None
 
     def drift(self, body: Mapping[str, Any], listed: Mapping[str, Any]) -> list[str]:
-        """The fields of ``body`` whose listed values differ (secrets and links never count)."""
+        """The fields of ``body`` whose listed values differ (secrets and links never count).
+
+        A field the listing does not show at all cannot be compared either (the sandbox, for
+        one, never lists ``webhook_url``): counting it as different would have a caller patch
+        it on every run. A field listed as ``null`` is compared.
+        """
         assert self.shape is not None, f"{self.name} has no body"
         out = []
         for name, value in body.items():
             spec = self.shape.field(name)
-            if spec.secret or spec.link:
+            if spec.secret or spec.link or name not in listed:
                 continue
-            if spec.same(value, listed.get(name)) is False:
+            if spec.same(value, listed[name]) is False:
                 out.append(name)
         return out
 

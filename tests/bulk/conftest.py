@@ -52,8 +52,17 @@ async def server_counts(client: WeSeeDo) -> Counter[tuple[str, str]]:
     return counts
 
 
+def assert_partition(plan: Plan, report: ProvisionReport) -> None:
+    """Every key of the plan is in exactly one of the report's outcomes."""
+    groups = [report.created, report.adopted, report.updated, report.failed, report.skipped,
+              report.pending]  # fmt: skip
+    keys = [key for group in groups for key in group]
+    assert sorted(keys) == sorted(e.key for e in plan)
+
+
 async def assert_exactly_once(client: WeSeeDo, plan: Plan, report: ProvisionReport) -> None:
     """Every planned entity exists exactly once on the server, and the report says so."""
+    assert_partition(plan, report)
     counts = await server_counts(client)
     wrong = {}
     for entity in plan:
@@ -61,5 +70,26 @@ async def assert_exactly_once(client: WeSeeDo, plan: Plan, report: ProvisionRepo
         if counts[entity.kind, natural] != 1:
             wrong[entity.key] = counts[entity.kind, natural]
     assert wrong == {}
-    assert set(report.created) == {e.key for e in plan}, (report.failed, report.pending)
+    assert set(report.ids) == {e.key for e in plan}, (report.failed, report.pending)
     assert report.ok
+
+
+_PLURAL = {"dealer": "dealers", "company": "companies", "user": "users", "site": "sites"}
+
+
+def ops_since(sandbox: Sandbox, mark: int) -> Counter[str]:
+    """The API operations the sandbox answered since journal entry ``mark`` (token excluded)."""
+    return Counter(e.op for e in sandbox.journal[mark:] if e.op != "auth.token")
+
+
+async def assert_converged_once(
+    sandbox: Sandbox, client: WeSeeDo, plan: Plan, report: ProvisionReport,
+    *, besides: dict[str, int] | None = None,
+) -> None:
+    """As :func:`assert_exactly_once`, and the sandbox committed each planned entity exactly once
+    (``besides``: entities of a kind made outside the plan): no duplicate, ever, of anything."""
+    await assert_exactly_once(client, plan, report)
+    assert sandbox.duplicates() == {"dealers": {}, "companies": {}, "users": {}, "sites": {}}
+    extra = besides or {}
+    committed = {kind: sandbox.committed(_PLURAL[kind]) for kind in _PLURAL}
+    assert committed == {k: n + extra.get(k, 0) for k, n in plan.counts().items()}

@@ -58,11 +58,29 @@ class FakeService:
             raise ServerError(500, "Internal", "boom", method="POST", url="/x", ambiguous=True)
         return obj
 
+    async def update(self, id: str, **fields: Any) -> Obj:
+        self.owner.stats.requests += 1
+        self.owner.updates.append((self.kind, id, fields))
+        await asyncio.sleep(self.owner.delay)
+        failing = self.owner.failing_updates.get(id, 0)
+        if failing:
+            self.owner.failing_updates[id] = failing - 1
+            raise ServerError(503, "Unavailable", "update failed", method="PATCH", url="/x")
+        index = next(i for i, o in enumerate(self.items) if o.id == id)
+        self.items[index] = changed = attrs.evolve(
+            self.items[index], **{k: v for k, v in fields.items() if k in ("name", "email")}
+        )
+        return changed
+
     async def _rows(self, **filters: Any) -> list[dict[str, Any]]:
         self.owner.stats.requests += 1
         self.owner.lists += 1
-        if self.owner.failing_lists:
-            self.owner.failing_lists -= 1
+        self.owner.listings.append((self.kind, filters.get("dealer") or filters.get("company")))
+        if self.owner.failing_lists or self.owner.failing.get(self.kind):
+            if self.owner.failing.get(self.kind):
+                self.owner.failing[self.kind] -= 1
+            else:
+                self.owner.failing_lists -= 1
             raise ServerError(503, "Unavailable", "listing failed", method="GET", url="/x")
         parent = filters.get("dealer") or filters.get("company")
         return [attrs.asdict(o) for o in self.items if parent is None or o.parent == parent]
@@ -78,7 +96,10 @@ class FakeStats:
 
 class FakeClient:
     """``script`` maps (kind, name-or-email) to a failure for the next create of that entity,
-    ``always`` to one for every create of it; ``failing_lists`` listings fail before any works."""
+    ``always`` to one for every create of it; ``failing_lists`` listings fail before any works,
+    ``failing[kind]`` listings of that kind.
+    Listings are counted (``lists``) and recorded (``listings``: kind and parent id), updates
+    recorded (``updates``)."""
 
     def __init__(self, delay: float = 0.0) -> None:
         self.delay = delay
@@ -86,8 +107,14 @@ class FakeClient:
         self.script: dict[tuple[str, Any], str] = {}
         self.always: dict[tuple[str, Any], str] = {}
         self.failing_lists = 0
+        self.failing: dict[str, int] = {}  # kind -> how many of its listings fail first
         self.release = asyncio.Event()
         self.lists = 0
+        #: (kind, parent id or None) of every listing, in order.
+        self.listings: list[tuple[str, str | None]] = []
+        #: (kind, id, fields) of every update.
+        self.updates: list[tuple[str, str, dict[str, Any]]] = []
+        self.failing_updates: dict[str, int] = {}  # id -> how many of its updates fail first
         self.dealers = FakeService(self, "dealer")
         self.companies = FakeService(self, "company")
         self.users = FakeService(self, "user")

@@ -42,7 +42,11 @@ async def api(serve_api: Any) -> AsyncIterator[str]:
             )  # fmt: skip
         return web.json_response({"success": True, "result": {"id": f"c{next(ids)}", "name": name}})
 
-    routes = {("POST", "/token"): token, ("POST", "/management/companies"): create}
+    async def listing(_: web.Request) -> web.Response:  # the dealer has no companies yet
+        return web.json_response({"success": True, "result": []})
+
+    routes = {("POST", "/token"): token, ("POST", "/management/companies"): create,
+              ("GET", "/management/companies"): listing}
     async with serve_api(routes) as base:
         yield base
 

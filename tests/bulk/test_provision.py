@@ -121,20 +121,23 @@ async def test_journal_rerun_sends_no_requests(tmp_path: Path, client: WeSeeDo) 
     before = client.stats.requests
     again = await provision(client, plan, journal=journal)
     assert client.stats.requests == before
-    assert again.created == first.created
+    assert again.created == {}
+    assert again.adopted == first.created
     assert sorted(again.reused) == sorted(first.created)
     assert again.stats["requests"] == 0
 
 
-async def test_intent_without_id_is_reconciled_first(tmp_path: Path, client: WeSeeDo) -> None:
+async def test_intent_without_id_is_adopted(tmp_path: Path, sandbox: Sandbox,
+                                           client: WeSeeDo) -> None:
     plan = Plan.from_dict(dealer_plan(companies=1))
     entity = plan["d0"]
     dealer = await client.dealers.create(**entity.fields)  # "created" but the reply was lost
     journal = tmp_path / "plan.journal"
     journal.write_text(json.dumps({"op": "intent", "kind": "dealer", "key": "d0"}) + "\n")
     report = await provision(client, plan, journal=journal)
-    assert report.created["d0"] == dealer.id
-    assert report.reconciled == ["d0"]
+    assert report.adopted == {"d0": dealer.id}
+    assert "d0" not in report.created
+    assert sandbox.committed("dealers") == 1
     await assert_exactly_once(client, plan, report)
 
 

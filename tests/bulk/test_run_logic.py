@@ -11,6 +11,7 @@ import pytest
 
 from weseedo_async.bulk import (
     Created,
+    Drifted,
     Plan,
     ProvisionEvent,
     ReconcileError,
@@ -19,6 +20,7 @@ from weseedo_async.bulk import (
     provision,
 )
 
+from .conftest import assert_partition
 from .fake import FakeClient
 from .plans import dealer_plan
 
@@ -128,7 +130,9 @@ async def test_a_parked_lookup_waits_for_its_siblings_and_serves_them_all() -> N
         client.script[("company", f"Company {i}")] = "reset-after"
     report = await provision(client, plan, concurrency=3)  # type: ignore[arg-type]
     assert sorted(report.reconciled) == ["c1", "c4", "c8"]
-    assert client.lists == 1  # one listing, after the last sibling's create
+    # The dealers under the credentials (to adopt d0 if it existed), then one listing of d0's
+    # companies, after the last sibling's create (none before: d0 is new, nothing is under it).
+    assert client.listings == [("dealer", None), ("company", report.created["d0"])]
     assert client.count("company") == 10
 
 
@@ -141,7 +145,7 @@ async def test_not_found_goes_back_to_be_created_once() -> None:
     assert report.ok
     assert report.reconciled == []
     assert client.count("company") == 3
-    assert client.lists == 1
+    assert client.listings == [("dealer", None), ("company", report.created["d0"])]
     retried = [e for e in events if isinstance(e, Retried) and e.key == "c1"]
     assert [(e.attempt, e.reason) for e in retried] == [(2, "APIConnectionError")]
 
@@ -161,38 +165,47 @@ async def test_stopping_still_settles_what_is_parked() -> None:
     report = await provision(client, plan, concurrency=2, stop=stop,  # type: ignore[arg-type]
                              on_progress=on_progress)
     assert report.cancelled
+    assert_partition(plan, report)
     assert "c0" in report.reconciled
     assert "c0" not in report.pending
     assert report.pending  # the stop came before the end
     assert client.count("company", lambda o: o.name == "Company 0") == 1
 
 
-async def test_intents_of_an_earlier_run_are_looked_up_together(tmp_path: Path) -> None:
+async def test_what_an_earlier_run_left_is_adopted_with_one_listing_per_parent(
+    tmp_path: Path,
+) -> None:
     client = FakeClient()
     plan = run_plan(companies=6, users=0, sites=0)
     journal = tmp_path / "run.journal"
     d0 = await client.dealers.create(name="Dealer 0")
     for i in (0, 2):
         await client.companies.create(name=f"Company {i}", dealer=d0.id)
-    # An earlier run (killed) created d0 and wrote intents for c0..c3; c0 and c2 made it.
+    # An earlier run (killed, of an older version: no specs) created d0 and wrote intents for
+    # c0..c3; c0 and c2 made it.
     lines = [{"op": "created", "kind": "dealer", "key": "d0", "id": d0.id}] + [
         {"op": "intent", "kind": "company", "key": f"c{i}"} for i in range(4)
     ]
     journal.write_text("".join(json.dumps(line) + "\n" for line in lines))
     report = await provision(client, plan, journal=journal)  # type: ignore[arg-type]
     assert report.ok
-    assert report.reused == ["d0"]
-    assert sorted(report.reconciled) == ["c0", "c2"]
+    assert report.reused == []  # a record without a spec is compared again, by its id
+    assert sorted(report.adopted) == ["c0", "c2", "d0"]
+    assert report.adopted["d0"] == d0.id
+    assert sorted(report.created) == ["c1", "c3", "c4", "c5"]
+    assert report.reconciled == []
     assert client.count("company") == 6
-    assert client.lists == 1  # the four uncertain companies together
+    # One listing per parent: d0 among the dealers, then all six companies in d0's listing.
+    assert client.listings == [("dealer", None), ("company", d0.id)]
 
 
 async def test_a_listing_that_fails_fails_what_it_was_to_settle() -> None:
     client = FakeClient()
     plan = run_plan(companies=3, users=1, sites=0)
     client.script[("company", "Company 1")] = "reset-after"
-    client.failing_lists = 1
+    client.failing["company"] = 1  # the lookup of c1, after its lost reply
     report = await provision(client, plan)  # type: ignore[arg-type]
+    assert_partition(plan, report)
     assert list(report.failed) == ["c1"]
     assert "listing failed" in report.failed["c1"]
     assert report.skipped == ["u1-0"]
@@ -203,12 +216,13 @@ async def test_a_listing_that_fails_while_stopping_leaves_the_entity_pending() -
     client = FakeClient(delay=0.005)
     plan = run_plan(companies=30, users=0, sites=0)
     client.script[("company", "Company 0")] = "reset-after"
-    client.failing_lists = 1
+    client.failing["company"] = 1
     stop = asyncio.Event()
     report = await provision(client, plan, concurrency=2, stop=stop,  # type: ignore[arg-type]
                              on_progress=lambda e: stop.set() if e.key == "c3" else None)
     assert report.cancelled
-    assert "c0" in report.pending  # its intent stays in the journal: the rerun looks it up
+    assert_partition(plan, report)
+    assert "c0" in report.pending  # a rerun finds it by name
     assert "c0" not in report.failed
 
 
@@ -224,7 +238,8 @@ async def test_attempts_run_out_through_repeated_lookups() -> None:
     assert list(report.failed) == ["c1"]
     assert "APIConnectionError" in report.failed["c1"]
     assert client.count("company") == 1
-    assert client.lists == 3
+    d0 = report.created["d0"]
+    assert client.listings == [("dealer", None)] + [("company", d0)] * 3
     assert [e.attempt for e in events if isinstance(e, Started) and e.key == "c1"] == [1, 2, 3]
 
 
@@ -265,3 +280,100 @@ async def test_cancelling_settles_what_is_parked_and_journals_it(tmp_path: Path)
     c0 = [r for r in records if r.get("key") == "c0"]
     assert [r["op"] for r in c0] == ["intent", "created"]
     assert client.count("company", lambda o: o.name == "Company 0") == 1
+
+
+def journal_of(path: Path, *records: dict[str, Any]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    return path
+
+
+async def test_an_update_sends_exactly_the_fields_that_differ(tmp_path: Path) -> None:
+    client = FakeClient()
+    d0 = await client.dealers.create(name="Dealer 0")
+    c0 = await client.companies.create(name="Old name", dealer=d0.id)
+    journal = journal_of(
+        tmp_path / "j",
+        {"op": "created", "kind": "dealer", "key": "d0", "id": d0.id},
+        {"op": "created", "kind": "company", "key": "c0", "id": c0.id})
+    plan = run_plan(companies=1, users=0, sites=0)  # c0 is "Company 0" now
+    events: list[ProvisionEvent] = []
+    report = await provision(client, plan, journal=journal, update=True,  # type: ignore[arg-type]
+                             on_progress=events.append)
+    assert report.updated == {"c0": c0.id}
+    assert report.drift == {"c0": ("name",)}
+    assert client.updates == [("company", c0.id, {"name": "Company 0"})]
+    assert [e for e in events if isinstance(e, Drifted)] == [
+        Drifted("company", "c0", ("name",), True)]
+    assert client.count("company") == 1
+
+
+async def test_an_update_is_tried_again_and_a_failed_one_leaves_its_children_going(
+    tmp_path: Path,
+) -> None:
+    client = FakeClient()
+    d0 = await client.dealers.create(name="Old dealer name")
+    journal = journal_of(tmp_path / "j", {"op": "created", "kind": "dealer", "key": "d0",
+                                          "id": d0.id})  # fmt: skip
+    plan = run_plan(companies=2, users=0, sites=0)
+    client.failing_updates[d0.id] = 1
+    retried = await provision(client, plan, journal=journal, update=True)  # type: ignore[arg-type]
+    assert retried.updated == {"d0": d0.id}
+    assert len(client.updates) == 2  # the 503, then the same PATCH again
+
+    client = FakeClient()
+    d0 = await client.dealers.create(name="Old dealer name")
+    journal = journal_of(tmp_path / "k", {"op": "created", "kind": "dealer", "key": "d0",
+                                          "id": d0.id})  # fmt: skip
+    client.failing_updates[d0.id] = 99
+    report = await provision(client, plan, journal=journal, update=True,  # type: ignore[arg-type]
+                             max_attempts=2)
+    assert_partition(plan, report)
+    assert list(report.failed) == ["d0"]
+    assert "update failed" in report.failed["d0"]
+    assert sorted(report.created) == ["c0", "c1"]  # the dealer exists: its companies are made
+    assert report.skipped == []
+    assert client.count("company", lambda o: o.parent == d0.id) == 2
+
+
+async def test_a_listed_match_another_entity_adopted_is_a_reconcile_error() -> None:
+    # c0 (under d0) and c9 (top-level, under d0's id) are both called "Company 0", which the
+    # plan allows (other scopes) — but d0 turns out to be that dealer: one listing, one match.
+    client = FakeClient()
+    d0 = await client.dealers.create(name="Dealer 0")
+    await client.companies.create(name="Company 0", dealer=d0.id)
+    data = dealer_plan(companies=1, users=0, sites=0)
+    data["companies"] = [{**data["dealers"][0]["companies"][0], "key": "c9", "dealer": d0.id}]
+    report = await provision(client, Plan.from_dict(data))  # type: ignore[arg-type]
+    assert_partition(Plan.from_dict(data), report)
+    (loser,) = report.failed
+    assert sorted([*report.adopted, loser]) == ["c0", "c9", "d0"]
+    assert isinstance(report.errors[loser], ReconcileError)
+    assert client.count("company") == 1  # neither created a second one
+    assert client.listings.count(("company", d0.id)) == 1  # one listing, shared by both
+
+
+async def test_a_failed_listing_fails_who_waited_and_sends_no_create() -> None:
+    client = FakeClient()
+    client.failing["dealer"] = 1
+    plan = run_plan(companies=2, users=1, sites=1)
+    report = await provision(client, plan)  # type: ignore[arg-type]
+    assert_partition(plan, report)
+    assert list(report.failed) == ["d0"]
+    assert "listing failed" in report.failed["d0"]
+    assert sorted(report.skipped) == sorted(e.key for e in plan if e.key != "d0")
+    assert client.stats.requests == 1  # the listing; nothing created without knowing
+
+
+async def test_a_rerun_creates_nothing_with_one_listing_per_parent_and_kind() -> None:
+    client = FakeClient()
+    plan = run_plan(companies=3, users=2, sites=1)
+    first = await provision(client, plan)  # type: ignore[arg-type]
+    again = await provision(client, plan)  # type: ignore[arg-type]
+    assert again.adopted == first.created
+    assert client.count("company") == 3
+    # d0's companies, then each company's sites (no users: the fake's site rows do not carry
+    # them, so each company's users are listed too).
+    assert client.listings[0] == ("dealer", None)  # the first run's only listing
+    assert sorted(client.listings[1:]) == sorted(
+        [("dealer", None), ("company", first.created["d0"])]
+        + [(kind, first.created[c]) for c in ("c0", "c1", "c2") for kind in ("site", "user")])

@@ -1,29 +1,49 @@
-"""Bulk provisioning: create a tree of dealers, companies, users and sites, fast and exactly once.
+"""Bulk provisioning: make a tree of dealers, companies, users and sites exist, exactly once.
 
 ::
 
     from weseedo_async import WeSeeDo
-    from weseedo_async.bulk import Plan, provision
+    from weseedo_async.bulk import Plan, preview, provision
 
     plan = Plan.from_file("plan.yaml")          # validated whole; PlanError lists every problem
     async with WeSeeDo.from_env() as client:
-        report = await provision(client, plan, concurrency=64, journal="plan.journal")
+        print(await preview(client, plan))      # what would change; sends no write
+        report = await provision(client, plan, journal="plan.yaml.journal")
     print(report.to_dict())
 
+A plan declares what should exist. :func:`provision` *converges* on it: every entity is looked
+for by its natural key (dealer name within the credentials' scope, company name within its
+dealer, user e-mail within its company, site name within its company) and adopted when it
+exists; only what is missing is created. A rerun of a finished plan creates nothing; a rerun of
+an interrupted one finishes it; neither needs the journal for that.
+
+:func:`preview` says, per entity, what a run would do — ``create``, ``adopt``, ``update`` (which
+fields differ) or ``conflict`` (why) — and lists the ``unmanaged`` entities under planned parents,
+against the live API and without any write.
+
+Edits: an entity that exists with other values than the plan gives is reported
+(``report.drift``) and left as it is, unless ``provision(..., update=True)``, which changes the
+differing fields with PATCH — only fields the plan gives, never a password (it cannot be
+compared). Nothing is ever deleted.
+
+The journal (optional) is a speed-up and a crash guard: an entity it recorded for the same plan
+entry is not looked up again, an edited entry is compared with the API again (by the recorded
+id, so a rename is an update, not a new entity), and every create's intent is on disk before it
+is sent.
+
 A plan is validated entirely before any request (:class:`PlanError`, a ``ValidationError``).
-:func:`provision` runs a fixed pool of ``concurrency`` workers over a ready queue: a child starts as
-soon as its parent's id is known, a failure skips only its own subtree. With a ``journal`` file,
-every create is recorded before it is sent (fsync'd) and after it succeeds, so a rerun after a
-crash, a kill or a stop creates nothing twice: journaled ids are reused without requests, and
-creates whose outcome is unknown are looked up by natural key (user e-mail within the company,
-company name within the dealer, site name within the company, dealer name) before another try.
+:func:`provision` runs a fixed pool of ``concurrency`` workers over a ready queue: a child starts
+as soon as its parent's id is known, a failure skips only its own subtree.
 """
 
 from ._journal import JournalError
 from ._lookup import ReconcileError
 from ._plan import Entity, Plan, PlanError, PlanProblem
+from ._preview import Change, Preview, Unmanaged, preview
+from ._provision import provision
 from ._report import (
     Created,
+    Drifted,
     Failed,
     ProgressCallback,
     ProvisionEvent,
@@ -33,16 +53,18 @@ from ._report import (
     Started,
     Throttled,
 )
-from ._run import provision
 
 __all__ = [
+    "Change",
     "Created",
+    "Drifted",
     "Entity",
     "Failed",
     "JournalError",
     "Plan",
     "PlanError",
     "PlanProblem",
+    "Preview",
     "ProgressCallback",
     "ProvisionEvent",
     "ProvisionReport",
@@ -51,5 +73,7 @@ __all__ = [
     "Skipped",
     "Started",
     "Throttled",
+    "Unmanaged",
+    "preview",
     "provision",
 ]

@@ -1,24 +1,32 @@
-"""The provisioning journal: an append-only JSON-lines file that makes a rerun exactly-once.
+"""The provisioning journal: an append-only JSON-lines file, a speed-up and a crash guard.
 
-Two records, one JSON object per line::
+Three records, one JSON object per line::
 
     {"op": "intent",  "kind": "company", "key": "c1", "t": 1732540000.123}
-    {"op": "created", "kind": "company", "key": "c1", "id": "5f0ddd29990b490eec31cb4b", "t": ...}
+    {"op": "created", "kind": "company", "key": "c1", "id": "5f0ddd29990b490eec31cb4b",
+     "spec": "9c1d...", "t": ...}
+    {"op": "adopted", "kind": "company", "key": "c1", "id": "5f0ddd29990b490eec31cb4b",
+     "spec": "9c1d...", "t": ...}
 
 and, once per run, ``{"op": "run", "server": "<base URL>", "t": ...}``: ids mean nothing on another
 server, so a journal written against one base URL is refused for another.
 
-An ``intent`` is written *and fsync'd* before its POST is sent; a ``created`` follows the reply.
-On a rerun, a key with a ``created`` record is reused without any request, and a key with only an
-``intent`` may or may not exist on the server, so it is looked up by natural key before any create.
+``created`` follows a create this run sent, ``adopted`` an entity found by natural key (and
+updated, if it had to be). ``spec`` is a digest of the key's plan entry (``_match.spec``) when the
+entity matched it, null when it was left with differing fields. A rerun trusts a record, without
+any request, only while the key's plan entry still has that digest; an edited entry (or a record
+without a digest, e.g. from an older version) is compared with the API again, through the
+recorded id. The journal is never what stands between a rerun and a duplicate: runs find what
+exists by natural key with or without it.
+
+An ``intent`` is written *and fsync'd* before its POST is sent, so the file never claims less than
+may exist: it names every entity whose create may have been applied.
 
 Durability by group commit: records are appended to an in-memory batch, one flusher task writes the
 batch with a single ``write`` + ``fsync`` in a worker thread, and every worker whose intent is in
 the batch waits for that flush. While one fsync runs, the next batch fills, so with N workers one
-fsync covers up to N intents instead of N fsyncs in a row. ``created`` records are not awaited: if
-one is lost in a crash, its intent is still on disk and the rerun finds the entity by natural key;
-a child's intent is always written after its parent's ``created`` (same file, same order), so a
-durable child intent implies a durable parent id.
+fsync covers up to N intents instead of N fsyncs in a row. ``created`` and ``adopted`` records are
+not awaited: if one is lost in a crash, the rerun finds the entity by natural key.
 """
 
 from __future__ import annotations
@@ -27,16 +35,26 @@ import asyncio
 import json
 import os
 import time
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from .._exceptions import WeSeeDoError
 
-__all__ = ["Journal", "JournalError"]
+__all__ = ["Journal", "JournalError", "Recorded"]
 
 
 class JournalError(WeSeeDoError):
     """The journal cannot be read, or does not match the plan (a key journaled as another kind)."""
+
+
+class Recorded(NamedTuple):
+    """What the journal holds for a key: its kind, its id, and the digest of the plan entry it
+    matched (None: it was left with fields that differ from the plan)."""
+
+    kind: str
+    id: str
+    spec: str | None = None
 
 
 class Journal:
@@ -44,8 +62,8 @@ class Journal:
 
     def __init__(self, path: str | os.PathLike[str] | None) -> None:
         self.path = Path(path) if path is not None else None
-        #: key -> (kind, id) for every ``created`` record read at open.
-        self.journaled: dict[str, tuple[str, str]] = {}
+        #: key -> its last ``created`` or ``adopted`` record read at open.
+        self.journaled: dict[str, Recorded] = {}
         #: key -> kind for every ``intent`` read at open that has no ``created`` record.
         self.intents: dict[str, str] = {}
         #: the servers (base URLs) of the runs recorded in the file.
@@ -59,6 +77,25 @@ class Journal:
         self.fsyncs = 0
 
     # -- open / close ------------------------------------------------------------------------------
+    def read(self, server: str | None = None) -> bytes | None:
+        """Read the existing records without opening the file for writing (a preview's use).
+
+        Returns the file's bytes (None when there is no file). ``server`` as in :meth:`open`.
+        """
+        if self.path is None or not self.path.exists():
+            return None
+        try:
+            data = self.path.read_bytes()
+        except OSError as exc:
+            raise JournalError(f"cannot read journal {self.path}: {exc.strerror}") from exc
+        self._load(data)
+        if server is not None and self.servers - {server}:
+            raise JournalError(
+                f"journal {self.path} belongs to another server "
+                f"({', '.join(sorted(self.servers - {server}))}): its ids mean nothing here"
+            )
+        return data
+
     def open(self, server: str | None = None) -> None:
         """Read the existing records and open the file for appending (creating it if needed).
 
@@ -66,20 +103,9 @@ class Journal:
         """
         if self.path is None:
             return
-        newline_needed = False
-        if self.path.exists():
-            try:
-                data = self.path.read_bytes()
-            except OSError as exc:
-                raise JournalError(f"cannot read journal {self.path}: {exc.strerror}") from exc
-            self._load(data)
-            if server is not None and self.servers - {server}:
-                raise JournalError(
-                    f"journal {self.path} belongs to another server "
-                    f"({', '.join(sorted(self.servers - {server}))}): its ids mean nothing here"
-                )
-            # A crash mid-write leaves a partial last line; start the next record on a fresh line.
-            newline_needed = bool(data) and not data.endswith(b"\n")
+        data = self.read(server)
+        # A crash mid-write leaves a partial last line; start the next record on a fresh line.
+        newline_needed = data is not None and bool(data) and not data.endswith(b"\n")
         try:
             created = not self.path.exists()
             self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
@@ -91,6 +117,19 @@ class Journal:
             raise JournalError(f"cannot open journal {self.path}: {exc.strerror}") from exc
         if server is not None:
             self._append({"op": "run", "server": server})  # written with the first flush
+
+    def check_kinds(self, kinds: Mapping[str, str]) -> None:
+        """Refuse the journal of another plan: one that records a key of ``kinds`` (key → kind)
+        as another kind."""
+        recorded = {k: r.kind for k, r in self.journaled.items()}
+        recorded.update(self.intents)
+        for key, kind in recorded.items():
+            planned = kinds.get(key)
+            if planned is not None and planned != kind:
+                raise JournalError(
+                    f"journal records {key!r} as a {kind}, the plan as a {planned}: "
+                    "is this the journal of another plan?"
+                )
 
     def _load(self, data: bytes) -> None:
         lines = data.split(b"\n")
@@ -107,8 +146,11 @@ class Journal:
                 if number == len(lines):  # the torn tail of a crash: the record never counted
                     continue
                 raise JournalError(f"{self.path}:{number}: not a journal record") from exc
-            if op == "created":
-                self.journaled[key] = (kind, str(record["id"]))
+            if op in ("created", "adopted"):
+                spec = record.get("spec")
+                self.journaled[key] = Recorded(
+                    kind, str(record["id"]), spec if isinstance(spec, str) else None
+                )
                 self.intents.pop(key, None)
             elif op == "intent" and key not in self.journaled:
                 self.intents[key] = kind
@@ -136,11 +178,20 @@ class Journal:
         self._kick()
         await waiter
 
-    def created(self, kind: str, key: str, id: str) -> None:
-        """Record ``key``'s id; durable with the next flush (see the module docstring for why)."""
+    def created(self, kind: str, key: str, id: str, spec: str | None = None) -> None:
+        """Record that this run created ``key`` as ``id``; durable with the next flush (see the
+        module docstring for why that is enough)."""
+        self._record("created", kind, key, id, spec)
+
+    def adopted(self, kind: str, key: str, id: str, spec: str | None) -> None:
+        """Record that ``key`` exists as ``id`` (found, maybe updated); ``spec`` None when it was
+        left with fields that differ from the plan, so that a rerun compares it again."""
+        self._record("adopted", kind, key, id, spec)
+
+    def _record(self, op: str, kind: str, key: str, id: str, spec: str | None) -> None:
         if self._fd is None:
             return
-        self._append({"op": "created", "kind": kind, "key": key, "id": id})
+        self._append({"op": op, "kind": kind, "key": key, "id": id, "spec": spec})
         self._kick()
 
     def _append(self, record: dict[str, Any]) -> None:

@@ -1,22 +1,26 @@
-"""Batched lookups by natural key: which entities wait for a listing, and what a listing says.
+"""Which entities wait for which listing: the bookkeeping of a run's two kinds of lookups.
 
-An entity whose create may or may not have been applied is *parked* in its group (kind, parent id,
-rank). The group's lookup may start once none of its entities is queued or being created any more:
-one listing then settles every entity parked there. :class:`Batches` keeps that bookkeeping;
-:func:`listed_ids` and :func:`usable_id` read a listing; :func:`fetch_rows` fetches one.
+- Before creating, an entity whose parent existed before the run is looked for among the parent's
+  listed children (:class:`Listings`): one listing per parent and kind, fetched by the first
+  entity that needs it, shared by every other, dropped once none of them can need it any more.
+- After a create whose outcome is unknown, the entity is *parked* in its group (kind, parent id,
+  rank) (:class:`Batches`). The group's lookup may start once none of its entities is queued or
+  being created any more: one fresh listing then settles every entity parked there.
+
+Pure bookkeeping: the run fetches; what a listing says is read by ``_match``.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, TypeAlias
+from collections.abc import Mapping
+from typing import Any, TypeAlias
 
-from .._exceptions import ResponseValidationError, WeSeeDoError
-from ._plan import natural
+from .._exceptions import WeSeeDoError
+from ._api import Source
+from ._graph import Family, Graph
+from ._match import Index, embedded_users
 
-if TYPE_CHECKING:
-    from .._client import WeSeeDo
-
-__all__ = ["Batches", "Group", "ReconcileError", "fetch_rows", "listed_ids", "usable_id"]
+__all__ = ["Batches", "Group", "Listings", "ReconcileError", "sources"]
 
 
 class ReconcileError(WeSeeDoError):
@@ -73,33 +77,83 @@ class Batches:
         return self._parked.pop(group, [])
 
 
-def listed_ids(rows: list[dict[str, Any]], field: str) -> dict[str, Any]:
-    """Natural key (``field``, see ``_plan.natural``) → the listed ``id`` as is; first row wins."""
-    ids: dict[str, Any] = {}
-    for row in rows:
-        value = row.get(field)
-        if isinstance(value, str):
-            ids.setdefault(natural(value), row.get("id"))
-    return ids
+def sources(graph: Graph, family: Family, parent_id: str | None) -> tuple[Source, ...]:
+    """Where an entity of ``family`` under ``parent_id`` is looked for, in that order."""
+    kind, parent = family
+    if kind == "user" and graph.size(("site", parent)):
+        # Its company's sites list their users whole, and that listing is made for the sites
+        # anyway: a user on a site needs no listing of its own.
+        return (("site", parent_id), ("user", parent_id))
+    return ((kind, parent_id),)
 
 
-def usable_id(found: Any, kind: str, key: str) -> str:
-    """The id of a listed match; raises rather than answer "not found", which would create twice."""
-    if not isinstance(found, (str, int)) or isinstance(found, bool) or found == "":
-        raise ResponseValidationError(
-            f"the {kind} matching {key!r} has no usable id",
-            path="id",
-            method="GET",
-            url=f"<{kind} listing>",
-        )
-    return str(found)
+class Listings:
+    """A run's listings of existing children, by :data:`~._api.Source`, and who waits for them."""
 
+    def __init__(self) -> None:
+        self._rows: dict[Source, list[dict[str, Any]]] = {}
+        self._indexes: dict[tuple[str, Source], Index] = {}
+        self._waiting: dict[Source, list[str]] = {}
+        self._left: dict[Source, int] = {}
 
-async def fetch_rows(client: WeSeeDo, kind: str, parent: str | None) -> list[dict[str, Any]]:
-    """The listing a ``kind`` entity under ``parent`` is looked up in, as plain JSON objects."""
-    if kind == "dealer":
-        return await client.dealers._rows()
-    if kind == "company":
-        return await client.companies._rows(dealer=parent)
-    service = client.users if kind == "user" else client.sites
-    return await service._rows(company=parent)
+    def expect(self, source: Source, count: int) -> None:
+        """``count`` more entities may look in ``source`` before it can be dropped."""
+        self._left[source] = self._left.get(source, 0) + count
+
+    def done(self, source: Source) -> None:
+        """One entity expected to look in ``source`` is settled (whether it looked or not)."""
+        left = self._left.get(source)
+        if left is None:
+            return
+        if left > 1:
+            self._left[source] = left - 1
+            return
+        del self._left[source]
+        self._rows.pop(source, None)
+        for kind in ("user", source[0]):
+            self._indexes.pop((kind, source), None)
+
+    def index(self, kind: str, source: Source) -> Index | None:
+        """The ``kind`` entities ``source`` lists (None: not fetched yet). A site listing also
+        lists its company's users (see ``_match.embedded_users``)."""
+        found = self._indexes.get((kind, source))
+        if found is not None:
+            return found
+        rows = self._rows.get(source)
+        if rows is None:
+            return None
+        if kind == source[0]:
+            found = Index(kind, rows)
+        else:
+            assert kind == "user"
+            assert source[0] == "site"
+            assert source[1] is not None
+            found = Index(kind, embedded_users(rows, source[1]))
+        self._indexes[kind, source] = found
+        return found
+
+    def wait(self, source: Source, key: str) -> bool:
+        """``key`` waits for ``source``; True when it is the first (the caller fetches it)."""
+        waiting = self._waiting.get(source)
+        if waiting is None:
+            self._waiting[source] = [key]
+            return True
+        waiting.append(key)
+        return False
+
+    def waiters(self, source: Source) -> list[str]:
+        """Who waits for ``source`` so far."""
+        return self._waiting.get(source, [])
+
+    def arrived(self, source: Source, rows: list[dict[str, Any]]) -> list[str]:
+        """``source`` was fetched: keep its rows; returns who waited for it."""
+        self._rows[source] = rows
+        return self._waiting.pop(source, [])
+
+    def failed(self, source: Source) -> list[str]:
+        """Fetching ``source`` failed: returns who waited for it (a later need fetches again)."""
+        return self._waiting.pop(source, [])
+
+    def counts(self) -> Mapping[Source, int]:
+        """How many entities may still look in each source kept (for tests)."""
+        return dict(self._left)

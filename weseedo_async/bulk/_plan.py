@@ -164,6 +164,22 @@ class Plan:
         """The package names the plan uses (resolved through ``packages.list()`` at run time)."""
         return {ref[1] for e in self if (ref := e.package) is not None and ref[0] == "name"}
 
+    def package_ids(self, by_name: Mapping[str, str]) -> dict[str, str]:
+        """Key → package id of each company naming its package, from ``by_name`` (case-folded
+        name → id); a :class:`PlanError` lists every name it does not know."""
+        out: dict[str, str] = {}
+        problems = []
+        for entity in self:
+            ref = entity.package
+            if ref is not None and ref[0] == "name":
+                if ref[1].casefold() in by_name:
+                    out[entity.key] = by_name[ref[1].casefold()]
+                else:
+                    problems.append(PlanProblem(entity.key, "package", f"no package {ref[1]!r}"))
+        if problems:
+            raise PlanError(problems)
+        return out
+
     # -- building ----------------------------------------------------------------------------------
     @classmethod
     def from_file(cls, path: str | os.PathLike[str]) -> Plan:
