@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 
 import pytest
 from aiohttp import web
+
+from .support.redis_server import RedisServer, need_redis_server
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -50,3 +52,25 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if item.get_closest_marker("aioresponses"):
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def redis_server_process() -> Iterator[RedisServer]:
+    """One real redis-server for the session (see tests/support/redis_server.py)."""
+    server = RedisServer(need_redis_server())
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def redis_server(redis_server_process: RedisServer) -> Iterator[RedisServer]:
+    """The session's redis-server, emptied for this test (restarted if a test killed it)."""
+    if not redis_server_process.ping():
+        redis_server_process.start()
+    redis_server_process.flush()
+    yield redis_server_process
+    if not redis_server_process.ping():
+        redis_server_process.start()
