@@ -173,10 +173,12 @@ class Caller:
         timeout: float | None = None,
         deadline: float | None = None,
         secrets: Sequence[str] = (),
+        headers: Mapping[str, str] | None = None,
     ) -> Any:
         """Send ``method path`` (relative to the base URL, encoded); return the ``result``.
 
-        ``secrets`` are values of this request's body (passwords) to redact from its errors.
+        ``secrets`` are values of this request's body (passwords) to redact from its errors;
+        ``headers`` are sent besides the client's own (an API that takes a parameter as a header).
         """
         core = self.core
         core.transport.check_loop()
@@ -195,7 +197,7 @@ class Caller:
         )
         try:
             return await self._attempt(
-                1, method, target, path, body, params, client_timeout, queued, secrets
+                1, method, target, path, body, params, client_timeout, queued, secrets, headers
             )
         except WeSeeDoError as exc:
             if not is_retryable(method, exc):
@@ -214,7 +216,7 @@ class Caller:
                 )
             return await self._attempt(
                 number, method, target, path, body, params,
-                timeout_of(min(per_attempt, left), core.connect_timeout), queued, secrets,
+                timeout_of(min(per_attempt, left), core.connect_timeout), queued, secrets, headers,
             )
 
         return await retry_after_failure(
@@ -239,6 +241,7 @@ class Caller:
         timeout: aiohttp.ClientTimeout,
         queued: list[float],
         secrets: Sequence[str],
+        extra_headers: Mapping[str, str] | None,
         replays_401: int = 3,
     ) -> Any:
         core = self.core
@@ -261,9 +264,11 @@ class Caller:
                 stats.requests += 1
                 if gate.in_flight > stats.max_in_flight:
                     stats.max_in_flight = gate.in_flight
+                sent_headers = token.json_headers if body is not None else token.headers
+                if extra_headers:
+                    sent_headers = {**extra_headers, **sent_headers}
                 status, headers, raw = await core.transport.send(
-                    method, target, data=body, params=params,
-                    headers=token.json_headers if body is not None else token.headers,
+                    method, target, data=body, params=params, headers=sent_headers,
                     timeout=timeout, path=path,
                 )
             finally:
@@ -285,7 +290,7 @@ class Caller:
             core.tokens.invalidate(token)
             return await self._attempt(
                 number, method, target, path, body, params, timeout, queued, secrets,
-                replays_401 - 1,
+                extra_headers, replays_401 - 1,
             )
         captured = capture.get()
         if captured is not None:

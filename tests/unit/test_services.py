@@ -69,6 +69,7 @@ class FakeTransport:
         timeout: float | None = None,
         deadline: float | None = None,
         secrets: tuple[str, ...] = (),
+        headers: Mapping[str, str] | None = None,
     ) -> Any:
         self.calls.append(Call(method, path, copy.deepcopy(json), params, timeout))
         return self.replies.pop(0) if self.replies else None

@@ -52,6 +52,7 @@ class Requester(Protocol):
         timeout: float | None = None,
         deadline: float | None = None,
         secrets: tuple[str, ...] = (),
+        headers: Mapping[str, str] | None = None,
     ) -> Any:
         """Send one request and return the envelope's ``result``."""
         ...
@@ -147,16 +148,16 @@ class Service(Generic[T]):
         )
         return rows(data, method="GET", url=resource.path)
 
-    async def _write(
-        self, method: str, args: Mapping[str, Any], id: str | None = None
-    ) -> T:
-        """POST (``id`` None), PATCH or PUT the method's arguments; the model that comes back.
+    async def _write(self, method: str, args: Mapping[str, Any], id: Any = None) -> T:
+        """POST, PATCH or PUT (``id``: the entity's) the method's arguments; the model back.
 
         ``args`` is the service method's ``locals()``: its signature already refused unknown
         names, and the body reads only the resource's fields, so nothing is filtered out first.
         """
         resource = self.resource
-        path = resource.path if id is None else item_path(resource.path, id)
+        # A POST goes to the collection; anything else to the entity, whose id is checked (an
+        # update(None, ...) must never become a create).
+        path = resource.path if method == "POST" else item_path(resource.path, id)
         body = resource.body(args, partial=method == "PATCH", known=True)
         data = await self._caller.request(
             method, path, json=body, timeout=args["timeout"], deadline=args["deadline"],
