@@ -18,16 +18,21 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote, quote_plus
 
-__all__ = ["REDACTED", "Secrets", "live_secrets"]
+__all__ = ["MIN_LENGTH", "REDACTED", "Secrets", "live_secrets"]
 
 REDACTED = "***"
+#: Values shorter than this are not looked for: replacing every "ab" would wreck the text, and a
+#: value that short is no secret worth the name (the SDK itself never writes a secret anyway).
+MIN_LENGTH = 4
 _MAX_DEPTH = 20  # an `info` nested deeper than this is replaced, not walked
 _KEEP_TOKENS = 3  # the current token and the two before it: replies to old requests may echo them
 
 
 def _spellings(value: str) -> set[str]:
+    if len(value) < MIN_LENGTH:
+        return set()
     forms = {value, json.dumps(value)[1:-1], quote(value, safe=""), quote_plus(value)}
-    return {form for form in forms if form}
+    return {form for form in forms if len(form) >= MIN_LENGTH}
 
 
 class Secrets:

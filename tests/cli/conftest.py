@@ -20,6 +20,13 @@ from weseedo_async.sandbox import Sandbox
 EXAMPLE = str(Path(__file__).parents[2] / "examples" / "plan.yaml")
 
 
+def copy_example(tmp_path: Path) -> str:
+    """The example plan, copied where its default journal (beside the plan) may be written."""
+    target = tmp_path / "plan.yaml"
+    target.write_text(Path(EXAMPLE).read_text(encoding="utf-8"), encoding="utf-8")
+    return str(target)
+
+
 @attrs.frozen
 class Result:
     code: int

@@ -27,6 +27,7 @@ from .conftest import (
     EXAMPLE,
     api_requests,
     clean_env,
+    copy_example,
     dealer_plan,
     interrupt,
     run_cli,
@@ -113,7 +114,7 @@ async def test_unwritable_report_is_refused_before_anything_is_sent(
     tmp_path: Path, sandbox: Sandbox, where: str
 ) -> None:
     target = tmp_path / where
-    result = await run_cli("provision", EXAMPLE, "--report", str(target),
+    result = await run_cli("provision", copy_example(tmp_path), "--report", str(target),
                            env=sandbox_env(sandbox))
     assert result.code == 2
     assert f"cannot write the report to {target}" in result.one_error()
@@ -123,7 +124,7 @@ async def test_unwritable_report_is_refused_before_anything_is_sent(
 
 async def test_refused_run_leaves_no_empty_report_behind(tmp_path: Path) -> None:
     report = tmp_path / "report.json"
-    result = await run_cli("provision", EXAMPLE, "--report", str(report),
+    result = await run_cli("provision", copy_example(tmp_path), "--report", str(report),
                            env={"WESEEDO_CLIENT_ID": "x"})
     assert result.code == 2
     assert "WESEEDO_CLIENT_SECRET" in result.one_error()
@@ -134,7 +135,7 @@ async def test_bad_credentials_exit_2_naming_the_token_url(
     tmp_path: Path, sandbox: Sandbox
 ) -> None:
     env = sandbox_env(sandbox) | {"WESEEDO_CLIENT_SECRET": "wrong-Secret-123"}
-    for plan in (EXAMPLE, write_plan(tmp_path, dealer_plan(companies=2))):
+    for plan in (copy_example(tmp_path), write_plan(tmp_path, dealer_plan(companies=2))):
         # The example resolves a package name first (the listing fails); the other plan's
         # creates fail one by one: either way the credentials are the one cause.
         result = await run_cli("provision", plan, "--no-progress", env=env)
@@ -144,22 +145,26 @@ async def test_bad_credentials_exit_2_naming_the_token_url(
         assert "wrong-Secret-123" not in result.out + result.err
 
 
-async def test_unreachable_server_exits_3_naming_both_urls() -> None:
+async def test_unreachable_server_exits_3_naming_both_urls(tmp_path: Path) -> None:
     with socket.socket() as sock:  # a port nobody listens on
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     base = f"http://127.0.0.1:{port}/api/v2"
     env = {"WESEEDO_CLIENT_ID": "x", "WESEEDO_CLIENT_SECRET": "y"}
-    result = await run_cli("provision", EXAMPLE, "--base-url", base, "--no-progress", env=env)
+    result = await run_cli("provision", copy_example(tmp_path), "--base-url", base,
+                           "--no-progress", env=env)
     assert result.code == 3, result.err
     assert f"server {base} (token URL {base}/oauth/token)" in result.one_error()
 
 
-async def test_credentials_in_a_url_are_redacted_from_errors(sandbox: Sandbox) -> None:
+async def test_credentials_in_a_url_are_redacted_from_errors(
+    tmp_path: Path, sandbox: Sandbox
+) -> None:
     base = sandbox.base_url.replace("http://", "http://ops:hunter2@")
     env = sandbox_env(sandbox) | {"WESEEDO_CLIENT_SECRET": "nope"}
     del env["WESEEDO_TOKEN_URL"]
-    result = await run_cli("provision", EXAMPLE, "--base-url", base, "--no-progress", env=env)
+    result = await run_cli("provision", copy_example(tmp_path), "--base-url", base,
+                           "--no-progress", env=env)
     assert result.code == 2
     line = result.one_error()
     assert "hunter2" not in result.out + result.err
@@ -172,7 +177,8 @@ async def test_progress_shows_the_retries_of_token_fetches(
 ) -> None:
     # The example names a package: the token is fetched for the package listing, before any
     # create. The other plan's first create fetches it, inside a bulk worker.
-    path = EXAMPLE if plan == "example" else write_plan(tmp_path, dealer_plan(companies=2))
+    path = (copy_example(tmp_path) if plan == "example"
+            else write_plan(tmp_path, dealer_plan(companies=2)))
     sandbox.faults.inject("503", op="auth.token", times=3)
     result = await run_cli("provision", path, env=sandbox_env(sandbox))
     assert result.code == 0, result.err
@@ -219,8 +225,10 @@ async def test_ctrl_c_stops_cleanly_and_a_rerun_finishes(
     await until(lambda: sandbox.committed("companies") >= 3, "a few companies")
     result = await interrupt(proc)
     assert result.code == 130, result.err
-    assert result.one_error() == "weseedo: stopped before the end: rerun with the same " \
-                                 "--journal to finish"
+    assert result.one_error() == (
+        f"weseedo: stopped before the end: rerun the same command to finish (its journal "
+        f"{journal} saves lookups)"
+    )
     assert "stopping: waiting for the requests in flight" in result.err
     sandbox.faults.clear()
     again = await run_cli("provision", path, "--journal", str(journal), "--no-progress",
@@ -243,7 +251,9 @@ async def test_a_second_ctrl_c_interrupts_without_a_traceback(
     result = await interrupt(proc, twice=True)
     assert result.code == 130, result.err
     assert "stopping: waiting for the requests in flight" in result.err
-    assert result.one_error() == "weseedo: interrupted: rerun with the same --journal to finish"
+    assert result.one_error().startswith(
+        "weseedo: interrupted: rerun the same command to finish (its journal "
+    )
 
 
 def run_report(errors: dict[str, BaseException]) -> ProvisionReport:

@@ -1,4 +1,4 @@
-"""The ``weseedo`` command: ``demo``, ``sandbox`` and ``provision``.
+"""The ``weseedo`` command: ``demo``, ``sandbox``, ``plan`` and ``provision``.
 
 Thin on purpose: parse, call the SDK, print. Each command lives in its own module; this one holds
 the parser, the options every command shares and :func:`main`, which guarantees the contract of
@@ -14,6 +14,7 @@ configuration / credentials, 3 connection, 130 interrupted). ``docs/cli.md`` doc
     _runtime    the event loop (--loop) and logging (-v, --log-level)
     _target     which server: the client from WeSeeDo.from_env() plus the options
     _provision  `weseedo provision`
+    _plan       `weseedo plan`: the preview of a provisioning run
     _render     progress (dispatch on event types), summary, dry-run listing
     _demo       `weseedo demo`: the shared walkthrough, then a fleet, on the embedded sandbox
     _sandbox    `weseedo sandbox`
@@ -27,14 +28,14 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from .. import __version__
-from . import _demo, _provision, _sandbox
+from . import _demo, _plan, _provision, _sandbox
 from ._exit import CommandError, ExitCode, guard
 from ._output import Streams
 from ._runtime import LOG_LEVELS, LOOPS, configure_logging
 
 __all__ = ["ExitCode", "main"]
 
-COMMANDS = ("demo", "sandbox", "provision")
+COMMANDS = ("demo", "sandbox", "plan", "provision")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -89,6 +90,7 @@ def build_parser(*, with_sandbox_options: bool = False) -> argparse.ArgumentPars
     shared = [_shared_options(top=False)]
     _demo.add_parser(commands, shared)
     _sandbox.add_parser(commands, shared, with_options=with_sandbox_options)
+    _plan.add_parser(commands, shared)
     _provision.add_parser(commands, shared)
     return parser
 

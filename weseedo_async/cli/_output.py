@@ -17,6 +17,8 @@ import io
 import os
 from typing import TextIO
 
+from .._secrets import MIN_LENGTH
+
 __all__ = ["Stream", "Streams"]
 
 
@@ -38,8 +40,9 @@ class Stream:
 
     def hide(self, *secrets: str) -> None:
         """Never write these values: each is replaced by ``***``."""
-        self._hidden = tuple(sorted({*self._hidden, *(s for s in secrets if s)}, key=len,
-                                    reverse=True))
+        self._hidden = tuple(sorted(
+            {*self._hidden, *(s for s in secrets if len(s) >= MIN_LENGTH)}, key=len, reverse=True
+        ))
 
     def write(self, text: str) -> int:
         if not self.gone:

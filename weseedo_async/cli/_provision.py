@@ -1,11 +1,15 @@
-"""``weseedo provision PLAN``: create the plan's dealers, companies, users and sites.
+"""``weseedo provision PLAN``: make the plan's dealers, companies, users and sites exist.
 
 The command is a row of small steps, each refusing early what it can: read and validate the plan
 (nothing sent), open the ``--report`` file (nothing sent), build the client from the environment
-(nothing sent), then run, write the report, print the summary and answer the exit code. A command
-that previews instead of creating (``weseedo plan``) would reuse the first three and render its own
-result; options of a run (an update mode, the journal's choices) belong in :class:`Options`, whose
-:meth:`Options.from_args` is the one place that reads them from the command line.
+(nothing sent), then run, write the report, print the summary and answer the exit code. The run
+converges: what exists is adopted by natural key, only what is missing is created, and drift is
+reported (or, with ``--update``, patched). ``weseedo plan`` (``_plan.py``) reuses the first steps
+and previews instead. Options of a run are read from the command line in one place,
+:meth:`Options.from_args`.
+
+The journal is on by default, in a file beside the plan (``plan.yaml.journal``): a speed-up and a
+crash guard for reruns, not what keeps them from creating duplicates (adoption by natural key is).
 """
 
 from __future__ import annotations
@@ -45,15 +49,19 @@ def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     """Register ``provision`` with the ``weseedo`` parser's subcommands."""
     parser = commands.add_parser(
         "provision", parents=parents,
-        help="create the dealers, companies, users and sites of a plan file",
-        description="Create every entity of a plan, each exactly once (with --journal, also "
-                    "across reruns). " + TARGET_HELP,
+        help="make the dealers, companies, users and sites of a plan file exist",
+        description="Make every entity of a plan exist, each exactly once: what exists is "
+                    "adopted by natural key, only what is missing is created, so a rerun (after a "
+                    "crash or Ctrl-C, or of a finished plan) creates nothing twice. Fields that "
+                    "differ are reported, or changed with --update. " + TARGET_HELP,
     )
     parser.add_argument("plan", type=Path, help="plan file (.yaml/.yml or .json)")
     parser.add_argument("--concurrency", type=positive_int, default=64, metavar="N",
                         help="creates in flight at once (default 64)")
-    parser.add_argument("--journal", type=Path, metavar="PATH",
-                        help="journal file: a rerun with it creates nothing twice")
+    parser.add_argument("--update", action="store_true",
+                        help="change the fields of existing entities that differ from the plan "
+                             "(PATCH; only fields the plan gives, never a password)")
+    add_journal_options(parser)
     parser.add_argument("--report", type=Path, metavar="PATH",
                         help="write the JSON report here (checked before anything is sent)")
     parser.add_argument("--dry-run", action="store_true",
@@ -62,6 +70,26 @@ def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     parser.add_argument("--no-progress", action="store_true", help="no progress display")
     add_target_options(parser)
     parser.set_defaults(command=command)
+
+
+def add_journal_options(parser: argparse.ArgumentParser) -> None:
+    """``--journal PATH`` and ``--no-journal`` (default: a journal beside the plan)."""
+    journal = parser.add_mutually_exclusive_group()
+    journal.add_argument("--journal", type=Path, metavar="PATH",
+                         help="the journal file (default: PLAN.journal beside the plan): reruns "
+                              "skip what it records")
+    journal.add_argument("--no-journal", action="store_true",
+                         help="keep no journal (reruns still create nothing twice: what exists "
+                              "is found by natural key)")
+
+
+def journal_path(args: argparse.Namespace) -> Path | None:
+    """The journal a command uses: ``--journal``, none with ``--no-journal``, else PLAN.journal."""
+    if args.no_journal:
+        return None
+    if args.journal is not None:
+        return Path(args.journal)
+    return Path(args.plan).with_name(Path(args.plan).name + ".journal")
 
 
 def positive_int(text: str) -> int:
@@ -87,13 +115,15 @@ class Options:
     progress: bool
     live: bool
     """Draw bars (a terminal, and no log lines to interleave with them)."""
+    update: bool = False
+    """Patch the fields of existing entities that differ from the plan."""
 
     @classmethod
     def from_args(cls, args: argparse.Namespace, streams: Streams) -> Options:
         return cls(
-            plan=args.plan, concurrency=args.concurrency, journal=args.journal,
+            plan=args.plan, concurrency=args.concurrency, journal=journal_path(args),
             report=args.report, dry_run=args.dry_run, progress=not args.no_progress,
-            live=streams.err.isatty() and not args.logging,
+            live=streams.err.isatty() and not args.logging, update=args.update,
         )
 
 
@@ -130,10 +160,10 @@ def load_plan(path: Path) -> Plan:
     try:
         return Plan.from_file(path)
     except PlanError as exc:
-        raise _plan_error(path, exc) from None
+        raise plan_error(path, exc) from None
 
 
-def _plan_error(path: Path, exc: PlanError) -> CommandError:
+def plan_error(path: Path, exc: PlanError) -> CommandError:
     problems = [str(p) for p in exc.problems]
     return CommandError(f"invalid plan {path}: {len(problems)} problem(s), nothing was sent",
                         ExitCode.USAGE, problems)
@@ -151,10 +181,10 @@ async def _provision(
             with _first_ctrl_c_stops(stop, streams), progress.watching(client):
                 return await provision(
                     client, plan, concurrency=options.concurrency, journal=options.journal,
-                    on_progress=progress, stop=stop,
+                    on_progress=progress, stop=stop, update=options.update,
                 )
     except PlanError as exc:  # a package name the server does not know
-        raise _plan_error(options.plan, exc) from None
+        raise plan_error(options.plan, exc) from None
     except JournalError as exc:  # unreadable, or another plan's or server's: nothing was sent
         raise CommandError(f"{exc} (nothing was sent)", ExitCode.USAGE) from None
     except WeSeeDoError as exc:  # before any create: the package listing or its token failed
@@ -217,9 +247,11 @@ _UNAVAILABLE = (APIConnectionError, ServerError, RateLimitError)
 
 
 def _resume_hint(options: Options) -> str:
+    # The truth in both cases: a rerun adopts what exists by natural key, so it creates nothing
+    # twice; the journal only saves it the lookups.
     if options.journal is not None:
-        return "rerun with the same --journal to finish"
-    return "nothing records what was created: use --journal PATH to make a rerun exactly-once"
+        return f"rerun the same command to finish (its journal {options.journal} saves lookups)"
+    return "rerun the same command to finish: what exists is found by name, nothing twice"
 
 
 class ReportFile:

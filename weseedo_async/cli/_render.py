@@ -39,9 +39,10 @@ from ..bulk import (
 from ._output import Stream
 
 if TYPE_CHECKING:
+    from ..bulk import Preview
     from ._target import Target
 
-__all__ = ["Progress", "Tally", "print_dry_run", "print_summary", "stats_line"]
+__all__ = ["Progress", "Tally", "print_dry_run", "print_preview", "print_summary", "stats_line"]
 
 KINDS = ("dealer", "company", "user", "site")
 _MAX_FAILURES_LISTED = 20
@@ -259,18 +260,28 @@ def print_summary(report: ProvisionReport, plan: Plan, out: Stream, target: Targ
     """The table of outcomes per kind, the request counts, then the failures (the first 20)."""
     counts = report.by_kind()
     planned = plan.counts()
-    header = ["kind", "planned", "new", "journal", "found", "failed", "skipped", "pending"]
+    header = ["kind", "planned", "new", "found", "journal", "updated", "drift", "failed",
+              "skipped", "pending"]
     rows: list[list[object]] = []
     for kind in KINDS:
         if not planned.get(kind):
             continue
         c = counts.get(kind, {})
-        # "new" excludes what the journal already had and what was found by natural key.
-        new = c.get("created", 0) - c.get("reused", 0) - c.get("reconciled", 0)
-        rows.append([kind, planned[kind], new, c.get("reused", 0), c.get("reconciled", 0),
-                     c.get("failed", 0), c.get("skipped", 0), c.get("pending", 0)])
+        # new: created by this run; found: existed already (adopted by natural key, or found
+        # after a create whose reply was lost); journal: known from the journal, not looked up.
+        new = c.get("created", 0) - c.get("reconciled", 0)
+        found = c.get("adopted", 0) - c.get("reused", 0) + c.get("reconciled", 0)
+        rows.append([kind, planned[kind], new, found, c.get("reused", 0), c.get("updated", 0),
+                     c.get("drifted", 0), c.get("failed", 0), c.get("skipped", 0),
+                     c.get("pending", 0)])
     _table("provisioning", header, rows, stats_line(report), out)
     out.line(f"server: {target}")
+    drifted = report.drifted
+    if drifted:
+        shown = list(drifted.items())[:_MAX_FAILURES_LISTED]
+        for key, fields in shown:
+            out.line(f"drift {report.kinds.get(key, '?')} {key}: {', '.join(fields)} "
+                     "(left as it is; --update changes it)")
     for key, message in list(report.failed.items())[:_MAX_FAILURES_LISTED]:
         out.line(f"failed {report.kinds.get(key, '?')} {key}: {message}")
     if len(report.failed) > _MAX_FAILURES_LISTED:
@@ -279,8 +290,20 @@ def print_summary(report: ProvisionReport, plan: Plan, out: Stream, target: Targ
     out.flush()
 
 
+def print_preview(preview: Preview, out: Stream, target: Target) -> None:
+    """The preview as a table: one row per planned entity, then the unmanaged ones."""
+    counts = preview.counts()
+    summary = ", ".join(f"{n} {action}" for action, n in counts.items() if n) or "empty plan"
+    verdict = "changes pending" if preview.would_change else "nothing to change"
+    rows: list[list[object]] = [list(row) for row in preview.rows()]
+    _table("plan", list(preview.columns), rows, f"{summary}: {verdict}", out,
+           left=preview.columns)
+    out.line(f"server: {target} (nothing was written)")
+    out.flush()
+
+
 def _table(title: str, header: list[str], rows: list[list[object]], caption: str,
-           out: Stream) -> None:
+           out: Stream, *, left: tuple[str, ...] = ("kind",)) -> None:
     try:
         from rich.console import Console  # the optional `cli` extra
         from rich.table import Table
@@ -288,12 +311,15 @@ def _table(title: str, header: list[str], rows: list[list[object]], caption: str
         lines: list[list[object]] = [list(header), *rows]
         widths = [max(len(str(r[i])) for r in lines) for i in range(len(header))]
         for row in lines:
-            out.line("  ".join(str(v).rjust(w) for v, w in zip(row, widths, strict=True)))
+            out.line("  ".join(
+                str(v).ljust(w) if name in left else str(v).rjust(w)
+                for v, w, name in zip(row, widths, header, strict=True)
+            ).rstrip())
         out.line(caption)
         return
     table = Table(title=title, caption=caption)
     for name in header:
-        table.add_column(name, justify="left" if name == "kind" else "right")
+        table.add_column(name, justify="left" if name in left else "right")
     for row in rows:
         table.add_row(*(str(v) for v in row))
     Console(file=cast("Any", out), highlight=False).print(table)
