@@ -67,7 +67,7 @@ def test_unreadable_token_replies(reply: object) -> None:
 def provider(clock: Clock, lifetime: float = 600.0) -> tuple[TokenProvider, list[Token]]:
     fetched: list[Token] = []
 
-    async def fetch() -> Token:
+    async def fetch(stale: Token | None) -> Token:
         await asyncio.sleep(0)
         token = token_from_reply(
             {"access_token": f"t{len(fetched) + 1}", "expires": iso(lifetime)},
@@ -107,7 +107,7 @@ async def test_a_failed_early_refresh_keeps_the_valid_token() -> None:
     tokens, _fetched = provider(clock)
     first = await tokens.get()
 
-    async def broken() -> Token:
+    async def broken(stale: Token | None) -> Token:
         raise ServerError(503)
 
     tokens._fetch = broken

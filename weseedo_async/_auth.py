@@ -59,6 +59,8 @@ class Token:
     expires_at: float
     degenerate: bool = False
     """The server gave a lifetime of zero or less: see the module docstring."""
+    version: str | None = None
+    """The version of the token shared through Redis (None: this process's own)."""
     header: str = attrs.field(init=False, repr=False)
     """``Bearer <value>``, built once rather than on every request."""
     headers: Mapping[str, str] = attrs.field(init=False, repr=False)
@@ -221,12 +223,14 @@ class TokenProvider:
 
     def __init__(
         self,
-        fetch: Callable[[], Awaitable[Token]],
+        fetch: Callable[[Token | None], Awaitable[Token]],
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """``fetch(stale)`` gets a new token; ``stale`` is the one a 401 refused, if any."""
         self._fetch = fetch
         self._clock = clock
         self._token: Token | None = None
+        self._stale: Token | None = None
         self._inflight: asyncio.Future[Token] | None = None
         self._quiet_until = 0.0
         self._warned = False
@@ -274,8 +278,9 @@ class TokenProvider:
         return await asyncio.shield(future)
 
     async def _fetch_and_keep(self) -> Token:
+        stale, self._stale = self._stale, None
         try:
-            token = await self._fetch()
+            token = await self._fetch(stale)
             if token.degenerate and not self._warned:
                 self._warned = True
                 _log.warning(
@@ -292,6 +297,7 @@ class TokenProvider:
         """Forget the cached token, but only if it is still ``used`` (compare-and-invalidate)."""
         if self._token is used:
             self._token = None
+            self._stale = used
 
     def expire(self) -> None:
         """Forget the cached token whatever it is (for tests and manual rotation)."""

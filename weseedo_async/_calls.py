@@ -31,9 +31,11 @@ from ._headers import parse_retry_after
 from ._hooks import Hooks, RequestEvent, ResponseEvent, RetryEvent, ThrottleEvent
 from ._log import get_logger
 from ._ratelimit import RateGate
+from ._redis import RedisAway, SharedState, namespace_for
 from ._retry import RetryBudget, RetryPolicy, is_retryable, retry_after_failure
 from ._sansio import decipher_response, success_result
 from ._secrets import Secrets
+from ._shared_token import SharedToken
 from ._stats import Stats
 from ._transport import Transport, timeout_of, url
 
@@ -79,8 +81,33 @@ class Core:
         )
         self.tokens = TokenProvider(self._fetch_token)
         self.connect_timeout = settings.connect_timeout
+        self.shared: SharedState | None = None
+        self.shared_token: SharedToken | None = None
+        if settings.redis is not None:
+            self.shared = SharedState(
+                settings.redis,
+                prefix=settings.redis_namespace
+                or namespace_for(settings.token_url, settings.client_id),
+            )
+            # Waiting for another process's token fetch: as long as one fetch may take, and a
+            # lease that expired under a holder that died.
+            self.shared_token = SharedToken(
+                self.shared, settings.client_secret, wait_limit=settings.timeout + 6.0
+            )
 
-    async def _fetch_token(self) -> Token:
+    async def _fetch_token(self, stale: Token | None) -> Token:
+        shared = self.shared_token
+        if shared is not None:
+            try:
+                token = await shared.get(self._fetch_own_token, stale)
+            except RedisAway:
+                pass  # the door logged it: this process fetches its own until Redis is back
+            else:
+                self.secrets.add_token(token.value)
+                return token
+        return await self._fetch_own_token()
+
+    async def _fetch_own_token(self) -> Token:
         self.stats.token_fetches += 1
         sent_at = time.monotonic()
         timeout = timeout_of(self.settings.timeout, self.connect_timeout)
@@ -107,6 +134,8 @@ class Core:
         # A token request on its way is not cancelled: it fails with the closing session, so its
         # waiters get the SDK's error rather than a CancelledError they did not ask for.
         await self.transport.close()
+        if self.shared is not None:
+            await self.shared.close()
 
 
 class Pacer:

@@ -46,6 +46,8 @@ class BaseClient:
         session: aiohttp.ClientSession | None = None,
         verify_ssl: bool = True,
         on_retry: Callable[[RetryEvent], object] | None = None,
+        redis: str | Any = None,
+        redis_namespace: str | None = None,
     ) -> None:
         settings = Settings.resolve(
             client_id=client_id,
@@ -64,6 +66,8 @@ class BaseClient:
             retry=retry,
             max_rate=max_rate,
             verify_ssl=verify_ssl,
+            redis=redis,
+            redis_namespace=redis_namespace,
         )
         core = Core(settings, session)
         if on_retry is not None:
@@ -206,6 +210,11 @@ class WeSeeDo(BaseClient):
         verify_ssl: TLS certificate verification; on unless turned off explicitly.
         on_retry: added to ``client.hooks.on_retry``: called with a :class:`RetryEvent` before
             each retry.
+        redis: a Redis URL (``"redis://host:6379/0"``) or a ``redis.asyncio.Redis`` you own:
+            every client with the same credentials that says so shares one token, one rate
+            budget and one cool-down (``pip install "weseedo-async[redis]"``). Redis is never
+            needed for correctness: while it is away each process carries on alone.
+        redis_namespace: the key prefix in Redis (default: a hash of token URL and client id).
     """
 
     def _bind(self, core: Core, caller: Caller) -> None:

@@ -132,6 +132,10 @@ class Settings:
     verify_ssl: bool = attrs.field(
         default=True, validator=_v(_instance_of(bool, "True or False"))
     )
+    redis: Any = attrs.field(default=None, repr=False)
+    """A Redis URL or a ``redis.asyncio.Redis``: share token, budget and cool-down (checked by
+    ``_redis.SharedState``; the URL may hold a password, so it is kept out of ``repr()``)."""
+    redis_namespace: str | None = attrs.field(default=None, validator=_v(_text, optional=True))
 
     def __attrs_post_init__(self) -> None:
         if self.grant == "password" and (self.username is None or self.password is None):
@@ -199,7 +203,8 @@ def settings_from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any
     """The client arguments the ``WESEEDO_*`` variables give; missing credentials are refused.
 
     ``WESEEDO_CLIENT_ID``, ``WESEEDO_CLIENT_SECRET`` (required), ``WESEEDO_BASE_URL``,
-    ``WESEEDO_TOKEN_URL`` and ``WESEEDO_ENVIRONMENT`` (``sandbox``, ``production`` or ``kpn``).
+    ``WESEEDO_TOKEN_URL``, ``WESEEDO_ENVIRONMENT`` (``sandbox``, ``production`` or ``kpn``) and
+    ``WESEEDO_REDIS_URL`` (share the token and rate budget with every process that says so).
     """
     env = os.environ if environ is None else environ
     values: dict[str, Any] = {}
@@ -209,7 +214,8 @@ def settings_from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any
         if not value or not value.strip():
             raise ValidationError(name, "must be set to a non-empty string")
         values[key] = value
-    for name, key in (("WESEEDO_BASE_URL", "base_url"), ("WESEEDO_TOKEN_URL", "token_url")):
+    for name, key in (("WESEEDO_BASE_URL", "base_url"), ("WESEEDO_TOKEN_URL", "token_url"),
+                      ("WESEEDO_REDIS_URL", "redis")):
         if env.get(name):
             values[key] = env[name]
     environment = env.get("WESEEDO_ENVIRONMENT")
