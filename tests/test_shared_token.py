@@ -73,7 +73,8 @@ async def test_different_credentials_never_share(
     ) as b:
         await a.dealers.list()
         await b.dealers.list()
-        assert a._core.shared is not None and b._core.shared is not None
+        assert a._core.shared is not None
+        assert b._core.shared is not None
         assert a._core.shared.prefix != b._core.shared.prefix
     assert sandbox.stats()["token_requests"] == 2
 
