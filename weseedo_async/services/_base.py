@@ -16,7 +16,7 @@ import builtins
 import functools
 import inspect
 from collections.abc import Callable, Coroutine, Mapping
-from typing import Any, Generic, ParamSpec, Protocol, TypeVar
+from typing import Any, ClassVar, Generic, ParamSpec, Protocol, TypeVar
 from urllib.parse import quote
 
 import attrs
@@ -26,7 +26,7 @@ from .._exceptions import ResponseValidationError, ValidationError
 from .._resources import Resource
 from .._validation import check_id
 
-__all__ = ["Requester", "Service", "api_method", "item_path"]
+__all__ = ["Fetch", "Remove", "Requester", "Service", "api_method", "item_path", "new_id"]
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -120,10 +120,16 @@ def _fields(args: Mapping[str, Any]) -> dict[str, Any]:
 
 @attrs.frozen
 class Service(Generic[T]):
-    """Base of the resource services; built by the client with its caller."""
+    """Base of the resource services; built by the client with its caller.
 
+    A subclass names its :class:`~.._resources.Resource` and adds the verbs the API has for it:
+    :class:`Fetch` (``get``) and :class:`Remove` (``delete``) are the same for every resource;
+    ``list``, ``create``, ``update`` and ``replace`` are written per resource, because their
+    signatures are what a type checker reads.
+    """
+
+    resource: ClassVar[Resource]
     _caller: Requester = attrs.field(repr=False)  # keep tokens and sessions out of reprs
-    resource: Resource = attrs.field(repr=False)
 
     @property
     def _model(self) -> type[T]:
@@ -195,3 +201,25 @@ class Service(Generic[T]):
             "DELETE", item_path(self.resource.path, id),
             timeout=args.get("timeout"), deadline=args.get("deadline"),
         )
+
+
+class Fetch(Service[T]):
+    """``get(id)``."""
+
+    @api_method
+    async def get(
+        self, id: str, *, timeout: float | None = None, deadline: float | None = None
+    ) -> T:
+        """Fetch one by id."""
+        return await self._get(id, locals())
+
+
+class Remove(Service[T]):
+    """``delete(id)``."""
+
+    @api_method
+    async def delete(
+        self, id: str, *, timeout: float | None = None, deadline: float | None = None
+    ) -> None:
+        """Delete one by id (the API answers the id, which the caller has: nothing returns)."""
+        await self._delete(id, locals())
