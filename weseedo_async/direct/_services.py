@@ -13,8 +13,10 @@ hooks are the client's one core) and differ only where Direct's replies do:
 from __future__ import annotations
 
 import builtins
+import re
 from collections.abc import Mapping
 from typing import Any, TypeVar
+from urllib.parse import parse_qsl, urlsplit
 
 from .._converter import json_type, structure
 from .._exceptions import ResponseValidationError
@@ -32,9 +34,29 @@ __all__ = [
     "DirectSms",
     "DirectUsers",
     "one",
+    "sms_secrets",
 ]
 
 T = TypeVar("T")
+
+_LINK = re.compile(r"https?://\S+")
+_TOKEN_LENGTH = 16  # shorter path segments and query values are words, not credentials
+
+
+def sms_secrets(body: str) -> tuple[str, ...]:
+    """What to redact from an SMS call's errors: the body, each link in it, and each long path
+    segment or query value of a link (the participant's hash), so a server echoing any one of
+    them back shows none."""
+    found = [body]
+    for link in _LINK.findall(body):
+        found.append(link)
+        try:
+            parts = urlsplit(link)
+        except ValueError:
+            continue
+        found += [part for part in parts.path.split("/") if len(part) >= _TOKEN_LENGTH]
+        found += [value for _, value in parse_qsl(parts.query) if len(value) >= _TOKEN_LENGTH]
+    return tuple(found)
 
 
 def one(data: Any, *, method: str, url: str) -> Any:
@@ -61,13 +83,18 @@ async def _send(
     args: Mapping[str, Any],
     resource: Resource,
     headers: Mapping[str, str] | None = None,
+    secrets: tuple[str, ...] | None = None,
 ) -> Any:
-    """Build ``resource``'s body from a method's ``locals()``, send it; the reply's ``result``."""
+    """Build ``resource``'s body from a method's ``locals()``, send it; the reply's ``result``.
+
+    ``secrets`` (default: the resource's secret fields) are redacted from the call's errors.
+    """
     body = resource.body(args, known=True)
+    if secrets is None:
+        secrets = resource.secrets(args) if resource.has_secrets else ()
     return await service._caller.request(
         method, path, json=body, headers=headers,
-        timeout=args["timeout"], deadline=args["deadline"],
-        secrets=resource.secrets(args) if resource.has_secrets else (),
+        timeout=args["timeout"], deadline=args["deadline"], secrets=secrets,
     )
 
 
@@ -217,8 +244,8 @@ class DirectSms(Service[bool]):
         """Send ``body`` to a meeting's ``participant`` (its ``id``) on behalf of ``user_email``
         (a header); answers the API's ``result`` (True: sent).
 
-        ``body`` must hold the participant's secure link: it is treated as a secret (never in
-        error text).
+        ``body`` must hold the participant's secure link: it is treated as a secret, and so is
+        each link in it and the hash in each link (never in error text).
 
         Example::
 
@@ -228,7 +255,8 @@ class DirectSms(Service[bool]):
         """
         headers = r.header(locals(), "user_email")
         path = r.SMS.path
-        data = await _send(self, "POST", path, locals(), r.SMS, headers)
+        data = await _send(self, "POST", path, locals(), r.SMS, headers,
+                           sms_secrets(body) if isinstance(body, str) else None)
         return structure(data, bool, method="POST", url=path)
 
 
