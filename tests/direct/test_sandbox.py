@@ -136,9 +136,9 @@ async def test_faults_are_scoped_by_direct_op_names(
     with sb.faults.inject("500", op="direct.users.*", times=1):
         status, data, _ = await call(sb, "GET", "/api/users")
     assert (status, data["status"]) == (500, "500")
-    with sb.faults.inject("500", op="direct", times=1) as everything:
-        with pytest.raises(AssertionError, match="500 == 200"):
-            await call(sb, "GET", "/api/users")
+    with (sb.faults.inject("500", op="direct", times=1) as everything,
+          pytest.raises(AssertionError, match="500 == 200")):
+        await call(sb, "GET", "/api/users")
     assert everything.applied == 1
     assert [e.op for e in sb.journal][-1] == "direct.auth.token"
 
@@ -147,9 +147,9 @@ async def test_an_ambiguous_create_is_counted_once_by_its_natural_key(
     sb: Sandbox, direct: WeSeeDoDirect, company: Company
 ) -> None:
     # The user is made, then the connection is cut: the SDK never replays a POST blindly.
-    with sb.faults.inject("reset_after_commit", times=1, op="direct.users.create"):
-        with pytest.raises(APIConnectionError):
-            await make_agent(direct)
+    with (sb.faults.inject("reset_after_commit", times=1, op="direct.users.create"),
+          pytest.raises(APIConnectionError)):
+        await make_agent(direct)
     [entry] = [e for e in sb.journal if e.op == "direct.users.create"]
     assert (entry.status, entry.fault, entry.committed) == (0, "reset_after_commit", True)
     assert sb.natural_keys("users") == {AGENT_EMAIL: 1}
