@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 import weseedo_async
 from weseedo_async import Company, RetryPolicy, WeSeeDo, WeSeeDoDirect
@@ -20,6 +22,9 @@ from weseedo_async.direct._walkthrough import ONBOARDING_EMAIL, onboard
 from weseedo_async.sandbox import Sandbox
 
 FAST = RetryPolicy(max_attempts=3, initial_wait=0.0, max_wait=0.0)
+SPEC_FILE = Path(__file__).resolve().parent / "weseedo-direct-openapi.yml"
+"""A verbatim copy of ``../shared/reference/weseedo-direct-openapi.yml`` (a test compares them)."""
+SPEC: dict[str, Any] = yaml.safe_load(SPEC_FILE.read_text())
 AGENT_EMAIL = "agent1@example.nl"
 
 

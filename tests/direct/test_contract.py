@@ -26,21 +26,18 @@ from typing import Any
 import aiohttp
 import jsonschema
 import pytest
-import yaml
 from aiohttp import web
 
 from weseedo_async import APIError, Company, WeSeeDo, WeSeeDoDirect
 from weseedo_async.direct._walkthrough import ONBOARDING_EMAIL
 from weseedo_async.sandbox import Sandbox
 
-from .conftest import AGENT_EMAIL, FAST
+from .conftest import AGENT_EMAIL, FAST, SPEC, SPEC_FILE
 
 HERE = Path(__file__).resolve().parent
-SPEC_FILE = HERE / "weseedo-direct-openapi.yml"
 # ../shared beside the checkout (CI's layout), or beside one of its parents (a worktree's).
 SHARED = next((folder / "shared" / "reference" / SPEC_FILE.name for folder in HERE.parents[1:]
                if (folder / "shared" / "reference" / SPEC_FILE.name).exists()), None)
-SPEC: dict[str, Any] = yaml.safe_load(SPEC_FILE.read_text())
 OPERATIONS = {(method.upper(), path) for path, item in SPEC["paths"].items() for method in item}
 PREMIUM = "594a5befcc9d4f9e2f1da19a"
 ERROR_STATUSES = {400, 401, 403, 404, 405, 412, 429, 500, 502, 503}
