@@ -3,10 +3,13 @@ reaches the wire — not the call, not even a token request (the sandbox's journ
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from weseedo_async import ValidationError, WeSeeDoDirect
 from weseedo_async._validation import Invalid, direct_phone
@@ -47,6 +50,16 @@ def test_the_phone_forms_the_spec_lists(given: str, sent: str) -> None:
 def test_other_phone_forms_are_refused(bad: Any) -> None:
     with pytest.raises(Invalid):
         direct_phone(bad)
+
+
+@given(st.one_of(st.text(max_size=20), st.from_regex(r"\+?[0-9]{6,17}", fullmatch=True)))
+def test_a_phone_is_sent_as_e164_or_refused(value: str) -> None:
+    try:
+        sent = direct_phone(value)
+    except Invalid:
+        return
+    assert re.fullmatch(r"\+[1-9][0-9]{7,14}", sent)
+    assert sent == value or sent.endswith(value.removeprefix("0"))
 
 
 REFUSED: list[tuple[str, Call, str]] = [
