@@ -3,6 +3,8 @@
 >>> from weseedo_async import WeSeeDo, Contact
 >>> async with WeSeeDo.from_env() as client:  # doctest: +SKIP
 ...     dealers = await client.dealers.list()
+
+WeSeeDo Direct has its own client on the same core: :class:`WeSeeDoDirect` (``docs/direct.md``).
 """
 
 from ._client import WeSeeDo
@@ -28,6 +30,7 @@ from ._hooks import Hooks, RequestEvent, ResponseEvent, RetryEvent, ThrottleEven
 from ._log import configure_from_env
 from ._retry import RetryPolicy, set_testing
 from ._stats import Stats
+from .direct import DirectCompany, DirectMeeting, DirectParticipant, DirectUser, WeSeeDoDirect
 from .models import (
     AutoLogin,
     Company,
@@ -76,6 +79,10 @@ __all__ = [
     "Contact",
     "ContactDict",
     "Dealer",
+    "DirectCompany",
+    "DirectMeeting",
+    "DirectParticipant",
+    "DirectUser",
     "Entity",
     "EntityRef",
     "EntityRefDict",
@@ -110,6 +117,7 @@ __all__ = [
     "UserRef",
     "ValidationError",
     "WeSeeDo",
+    "WeSeeDoDirect",
     "WeSeeDoError",
     "set_testing",
 ]

@@ -38,3 +38,13 @@ def test_every_fault_kind_and_option_is_documented() -> None:
     table = DOC[DOC.index("| option |"):]
     for option in options:
         assert f"`{option}`" in table, option
+
+
+def test_every_direct_route_and_operation_is_documented() -> None:
+    from weseedo_async.sandbox._direct_app import DIRECT_ROUTES
+
+    section = DOC[DOC.index("## WeSeeDo Direct"):DOC.index("## Faults")]
+    for route, _ in DIRECT_ROUTES:
+        assert f"`{route.method} {route.path}`" in section, route
+        assert f"`{route.op}`" in section, route
+    assert "`GET /direct/client.html?id={hash}`" in section

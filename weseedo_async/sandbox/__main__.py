@@ -10,7 +10,7 @@
 With ``--json`` it prints exactly one line on stdout once it is listening::
 
     {"base_url": ".../api/v2", "token_url": ".../api/v2/oauth/token", "client_id": ...,
-     "client_secret": ..., "admin_url": ".../__sandbox"}
+     "client_secret": ..., "admin_url": ".../__sandbox", "direct_base_url": ".../direct"}
 
 otherwise a few human lines (base URL and credentials). Exit status 0 after a clean stop.
 
@@ -138,6 +138,7 @@ async def serve_forever(
         else:
             print_fn(f"WeSeeDo sandbox listening on {sb.url}")
             print_fn(f"  base URL      {sb.base_url}")
+            print_fn(f"  Direct URL    {sb.direct_base_url}")
             print_fn(f"  token URL     {sb.token_url}")
             print_fn(f"  client_id     {sb.client_id}")
             print_fn(f"  client_secret {sb.client_secret}")

@@ -32,7 +32,7 @@ from ._meetings import Store
 from ._routes import ROUTES, Route
 from ._tokens import Auth
 
-__all__ = ["API_PREFIX", "Engine", "add_fallback_route"]
+__all__ = ["API_PREFIX", "Engine", "Runner", "add_fallback_route"]
 
 API_PREFIX = "/api/v2"
 _JSON = "application/json"
@@ -40,6 +40,10 @@ _HTML_PAGE = (
     b"<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1>"
     b"</center><hr><center>nginx</center></body></html>"
 )
+
+
+Runner = Callable[[web.Request, Route], Awaitable[tuple[web.Response, bool]]]
+"""Runs a request's handler: answers (response, committed)."""
 
 
 def _abort(request: web.Request) -> web.Response:
@@ -111,15 +115,23 @@ class Engine:
 
     # -- the pipeline ------------------------------------------------------------------------
 
-    async def handle(self, request: web.Request, route: Route) -> web.StreamResponse:
-        """Answer one API request (or cut it), and journal the attempt."""
+    async def handle(
+        self, request: web.Request, route: Route, *, prefix: str = API_PREFIX,
+        run: Runner | None = None,
+    ) -> web.StreamResponse:
+        """Answer one API request (or cut it), and journal the attempt.
+
+        Another product's API (Direct, ``_direct_app.py``) passes its own ``prefix`` (journaled
+        paths are below it) and ``run`` (its handlers and reply shapes), and so gets the same
+        latency, limiter, faults and journal.
+        """
         started = time.time()
         journal = self.journal
         journal.in_flight += 1
         if journal.in_flight > journal.max_in_flight:
             journal.max_in_flight = journal.in_flight
         method = request.method
-        path = request.path[len(API_PREFIX):]
+        path = request.path[len(prefix):]
         status, fault_name, committed = 0, None, False
         try:
             delay = self.latency
@@ -148,7 +160,7 @@ class Engine:
                 else:
                     if fault is not None and fault.kind == "expire_token":
                         self.auth.expire()
-                    response, committed = await self._run(request, route)
+                    response, committed = await (run or self._run)(request, route)
                     if fault is not None and fault.after_commit:
                         response = self._after(request, fault, response)
             status = 0 if response.status == 599 else response.status

@@ -11,6 +11,8 @@ from aiohttp import web
 from . import _settings as settings
 from ._admin import ADMIN_PREFIX, add_admin_routes
 from ._app import API_PREFIX, Engine, add_fallback_route
+from ._direct import Direct
+from ._direct_app import DIRECT_PREFIX, add_direct_routes
 from ._faults import Faults
 from ._journal import Entry
 from ._limiter import Limiter, make_limiter
@@ -82,6 +84,8 @@ class Sandbox:
         )
         self.client_id = reseller.client_id
         self.client_secret = reseller.client_secret
+        self.direct = Direct(self.engine.store)
+        """WeSeeDo Direct's state (meetings, SMS) beside the shared store (``_direct.py``)."""
         self._runner: web.AppRunner | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -92,6 +96,7 @@ class Sandbox:
             return self
         app = web.Application(client_max_size=4 * 1024 * 1024)
         self.engine.add_routes(app)
+        add_direct_routes(app, self.engine, self.direct)
         add_page_routes(app, self.engine.store)
         add_admin_routes(app, self)
         add_fallback_route(app)
@@ -147,6 +152,12 @@ class Sandbox:
         return self.base_url + "/oauth/token"
 
     @property
+    def direct_base_url(self) -> str:
+        """The WeSeeDo Direct API's base URL (ends in ``/direct``); its token endpoint,
+        ``<direct_base_url>/oauth/token``, is the same as :attr:`token_url`'s."""
+        return self.url + DIRECT_PREFIX
+
+    @property
     def admin_url(self) -> str:
         """The admin API's root."""
         return self.url + ADMIN_PREFIX
@@ -155,7 +166,7 @@ class Sandbox:
         """What the ``--json`` ready line prints."""
         return {"base_url": self.base_url, "token_url": self.token_url,
                 "client_id": self.client_id, "client_secret": self.client_secret,
-                "admin_url": self.admin_url}
+                "admin_url": self.admin_url, "direct_base_url": self.direct_base_url}
 
     def __repr__(self) -> str:
         return f"Sandbox({self.base_url!r}, client_id={self.client_id!r})"
@@ -198,6 +209,7 @@ class Sandbox:
         engine.store.clock.offset = offset
         engine.store.public_url = public
         engine.auth.forget_clients_below_reseller()
+        self.direct.reset()
         engine.faults.clear()
         engine.faults.applied.clear()
         engine.journal.clear()
@@ -210,6 +222,11 @@ class Sandbox:
     def journal(self) -> list[Entry]:
         """Every API attempt so far (oldest first; bounded by ``journal_limit``)."""
         return list(self.engine.journal.entries)
+
+    def direct_sms(self) -> list[dict[str, Any]]:
+        """Every SMS sent through Direct's ``POST /api/sms`` (nothing leaves the machine), oldest
+        first: ``{"meeting", "participant", "to", "body", "user_email", "time"}``."""
+        return [dict(message) for message in self.direct.sms]
 
     def committed(self, kind: str) -> int:
         """How many entities of a kind were created (``"companies"`` or ``"company"``, ...)."""
