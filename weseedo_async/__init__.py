@@ -22,6 +22,7 @@ from ._exceptions import (
     ResponseValidationError,
     ServerError,
     ValidationError,
+    WebhookError,
     WeSeeDoError,
 )
 from ._hooks import Hooks, RequestEvent, ResponseEvent, RetryEvent, ThrottleEvent
@@ -111,5 +112,6 @@ __all__ = [
     "ValidationError",
     "WeSeeDo",
     "WeSeeDoError",
+    "WebhookError",
     "set_testing",
 ]
