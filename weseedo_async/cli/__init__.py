@@ -1,4 +1,4 @@
-"""The ``weseedo`` command: ``demo``, ``sandbox`` and ``provision``.
+"""The ``weseedo`` command: ``demo``, ``sandbox``, ``provision`` and ``webhooks listen``.
 
 Thin on purpose: parse, call the SDK, print. Each command lives in its own module; this one holds
 the parser, the options every command shares and :func:`main`, which guarantees the contract of
@@ -17,6 +17,7 @@ configuration / credentials, 3 connection, 130 interrupted). ``docs/cli.md`` doc
     _render     progress (dispatch on event types), summary, dry-run listing
     _demo       `weseedo demo`: the shared walkthrough, then a fleet, on the embedded sandbox
     _sandbox    `weseedo sandbox`
+    _webhooks   `weseedo webhooks listen`
 """
 
 from __future__ import annotations
@@ -27,14 +28,14 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from .. import __version__
-from . import _demo, _provision, _sandbox
+from . import _demo, _provision, _sandbox, _webhooks
 from ._exit import CommandError, ExitCode, guard
 from ._output import Streams
 from ._runtime import LOG_LEVELS, LOOPS, configure_logging
 
 __all__ = ["ExitCode", "main"]
 
-COMMANDS = ("demo", "sandbox", "provision")
+COMMANDS = ("demo", "sandbox", "provision", "webhooks")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -90,6 +91,7 @@ def build_parser(*, with_sandbox_options: bool = False) -> argparse.ArgumentPars
     _demo.add_parser(commands, shared)
     _sandbox.add_parser(commands, shared, with_options=with_sandbox_options)
     _provision.add_parser(commands, shared)
+    _webhooks.add_parser(commands, shared)
     return parser
 
 
