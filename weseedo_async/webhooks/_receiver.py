@@ -137,7 +137,8 @@ class Receiver:
 
     def refuse(self, reply: Reply, outcome: Outcome) -> Reply:
         """A reply given before the body was parsed, reported to the hook."""
-        self._report(Delivery(status=reply.status, outcome=outcome))
+        if self.on_delivery is not None:
+            self._report(Delivery(status=reply.status, outcome=outcome))
         return reply
 
     async def receive(self, body: bytes) -> Reply:
@@ -147,7 +148,8 @@ class Receiver:
             event = parse_event(body)
         except WebhookError as exc:
             reply = _reply(400, error=str(exc))
-            self._report(Delivery(status=400, outcome="invalid", error=exc))
+            if self.on_delivery is not None:
+                self._report(Delivery(status=400, outcome="invalid", error=exc))
             return reply
         outcome: Outcome
         error: BaseException | None = None
@@ -175,8 +177,9 @@ class Receiver:
                 else:
                     await self.dedupe.complete(claim)
                     reply, outcome = OK, "handled"
-        self._report(Delivery(status=reply.status, outcome=outcome, event=event,
-                              duration=time.perf_counter() - started, error=error))
+        if self.on_delivery is not None:
+            self._report(Delivery(status=reply.status, outcome=outcome, event=event,
+                                  duration=time.perf_counter() - started, error=error))
         return reply
 
     async def _run(self, event: Event) -> None:
@@ -190,8 +193,7 @@ class Receiver:
             await result
 
     def _report(self, delivery: Delivery) -> None:
-        if self.on_delivery is None:
-            return
+        assert self.on_delivery is not None
         try:
             self.on_delivery(delivery)
         except Exception:  # noqa: BLE001 - a hook must not change the reply
