@@ -8,6 +8,7 @@ this app answered.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -38,14 +39,18 @@ _CHUNK = 64 * 1024
 def _response(reply: Reply, request: web.Request) -> web.Response:
     # Marked for the access logger; the secret is in the path of every request we answered.
     request[_MARK] = True
-    response = web.Response(status=reply.status, body=reply.body, content_type="application/json")
-    for name, value in reply.headers:
-        response.headers[name] = value
-    return response
+    return web.Response(status=reply.status, body=reply.body,
+                        headers={"Content-Type": "application/json", **dict(reply.headers)})
 
 
 async def _read(request: web.Request, limit: int) -> bytes | None:
     """The body, or None once it passes ``limit`` bytes (the rest is never buffered)."""
+    length = request.content_length
+    if length is not None:  # checked against `limit` already: one read, the common case
+        try:
+            return await request.content.readexactly(length)
+        except asyncio.IncompleteReadError:
+            return b""  # the sender left mid-body: nobody reads the 400
     parts: list[bytes] = []
     size = 0
     async for chunk in request.content.iter_chunked(_CHUNK):
