@@ -24,6 +24,7 @@ from ._exceptions import (
     ResponseValidationError,
     ServerError,
     ValidationError,
+    WebhookError,
     WeSeeDoError,
 )
 from ._hooks import Hooks, RequestEvent, ResponseEvent, RetryEvent, ThrottleEvent
@@ -119,5 +120,6 @@ __all__ = [
     "WeSeeDo",
     "WeSeeDoDirect",
     "WeSeeDoError",
+    "WebhookError",
     "set_testing",
 ]

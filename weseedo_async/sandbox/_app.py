@@ -29,6 +29,7 @@ from ._faults import Fault, Faults
 from ._journal import Entry, Journal
 from ._limiter import Limiter, Verdict
 from ._meetings import Store
+from ._notify import make_notifier
 from ._routes import ROUTES, Route
 from ._tokens import Auth
 
@@ -73,7 +74,7 @@ class Engine:
     def __init__(
         self, *, seed: int, latency: float, jitter: float, limiter: Limiter | None,
         rate_headers: bool, retry_after_date: bool, token_ttl: float, token_expires_in: bool,
-        journal_limit: int | None,
+        journal_limit: int | None, webhook_backoff: float = 0.1, webhook_timeout: float = 2.0,
     ) -> None:
         self.store = Store()
         self.auth = Auth(self.store, ttl=token_ttl, expires_in=token_expires_in)
@@ -88,6 +89,8 @@ class Engine:
         self.throttled = 0
         self.token_requests = 0
         self.closing = asyncio.Event()
+        self.notify = make_notifier(self.store, seed, backoff=webhook_backoff,
+                                    timeout=webhook_timeout)
 
     # -- wiring ------------------------------------------------------------------------------
 
@@ -190,7 +193,8 @@ class Engine:
                 return self._ok(self.auth.me(token)), False
             body = await read_json(request) if request.method in ("POST", "PUT", "PATCH") else None
             ident = request.match_info.get("id", "")
-            result = route.call(self.store, token, body, request.query, ident)
+            # Through the notifier: what the call commits becomes webhook events and outbox mail.
+            result = self.notify.call(route, token, body, request.query, ident)
             return self._ok(result), route.commits
         except ApiError as exc:
             response = self._error(exc.status, exc.message, exc.info, exc.name)
