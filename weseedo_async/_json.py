@@ -13,7 +13,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["BACKEND", "EncodeError", "dumps", "loads"]
+__all__ = ["BACKEND", "EncodeError", "dumps", "loads", "loads_strict"]
 
 _stdlib_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
@@ -30,6 +30,18 @@ loads: Callable[[bytes | str], Any] = json.loads
 EncodeError: tuple[type[Exception], ...] = (UnicodeEncodeError,)
 BACKEND = "stdlib"
 
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _stdlib_strict(raw: bytes | str) -> Any:
+    return json.loads(raw, parse_constant=_no_constants)
+
+
+loads_strict: Callable[[bytes | str], Any] = _stdlib_strict
+"""Like :data:`loads`, but ``NaN`` and ``Infinity`` (not JSON) are refused (``ValueError``)."""
+
 if os.environ.get("WESEEDO_JSON", "").strip().lower() != "stdlib":
     try:
         import orjson
@@ -45,7 +57,14 @@ if os.environ.get("WESEEDO_JSON", "").strip().lower() != "stdlib":
             except _refused:  # only on this path: what the stdlib accepts still reads the same
                 return json.loads(raw)
 
+        def _orjson_strict(raw: bytes | str) -> Any:
+            try:
+                return _fast_loads(raw)
+            except _refused:  # orjson refuses NaN itself; the stdlib reads big integers
+                return _stdlib_strict(raw)
+
         dumps = orjson.dumps
         loads = _orjson_loads
+        loads_strict = _orjson_strict
         EncodeError = (UnicodeEncodeError, orjson.JSONEncodeError)
         BACKEND = "orjson"

@@ -25,6 +25,7 @@ from typing import Any
 
 from .._converter import structure
 from .._exceptions import ResponseValidationError, WebhookError
+from .._json import loads_strict
 from ._events import EVENT_TYPES, Event, UnknownEvent
 
 __all__ = ["event_key", "parse_event", "parse_json"]
@@ -34,15 +35,11 @@ _DATA_KEYS = ("data", "result", "payload", "response")
 _ID_KEYS = ("event_id", "eventId")
 
 
-def _constant(name: str) -> Any:
-    # NaN and Infinity are not JSON; a body with them is refused like any other non-JSON body.
-    raise ValueError(name)
-
-
 def parse_json(body: bytes) -> dict[str, Any]:
     """The body as a JSON object, or :class:`WebhookError` saying why not (never quoting it)."""
     try:
-        data = json.loads(body, parse_constant=_constant)
+        # NaN and Infinity are not JSON; a body with them is refused like any other non-JSON body.
+        data = loads_strict(body)
     except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
         raise WebhookError("the body is not JSON") from None
     if not isinstance(data, dict):
@@ -77,7 +74,10 @@ def event_key(raw: dict[str, Any], *, nested: bool = True) -> str:
             return "id:" + value
         if isinstance(value, int) and not isinstance(value, bool):
             return f"id:{value}"
-    canonical = json.dumps(raw, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    # Always the stdlib's canonical form, whichever JSON library parsed the body: receivers that
+    # share a Redis dedupe must compute the same key for the same event.
+    canonical = json.dumps(raw, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                           check_circular=False)
     return "sha256:" + hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
 
 
