@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import pytest
 from aiohttp import web
@@ -74,3 +77,19 @@ def redis_server(redis_server_process: RedisServer) -> Iterator[RedisServer]:
     yield redis_server_process
     if not redis_server_process.ping():
         redis_server_process.start()
+
+
+# -- the vendor guide's bodies ------------------------------------------------------------------
+# Kept in models/test_guide.py; loaded once by path (with --import-mode=importlib test modules
+# cannot import each other) and registered as ``_weseedo_guide_bodies`` for every test module.
+_NAME = "_weseedo_guide_bodies"
+
+if _NAME not in sys.modules:
+    _spec = importlib.util.spec_from_file_location(
+        _NAME, Path(__file__).parent / "models" / "test_guide.py"
+    )
+    assert _spec is not None
+    assert _spec.loader is not None
+    _module = importlib.util.module_from_spec(_spec)
+    sys.modules[_NAME] = _module
+    _spec.loader.exec_module(_module)

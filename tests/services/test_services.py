@@ -40,7 +40,7 @@ from weseedo_async.services import (
     Users,
 )
 
-GUIDE = sys.modules["_weseedo_guide_bodies"]  # registered by tests/unit/conftest.py
+GUIDE = sys.modules["_weseedo_guide_bodies"]  # registered by tests/conftest.py
 
 
 @attrs.frozen

@@ -44,7 +44,7 @@ meeting_body = _builder(MEETINGS)
 sms_body = _builder(SMS)
 autologin_body = _builder(AUTOLOGIN)
 
-GUIDE = sys.modules["_weseedo_guide_bodies"]  # registered by tests/unit/conftest.py
+GUIDE = sys.modules["_weseedo_guide_bodies"]  # registered by tests/conftest.py
 UTC = timezone.utc
 START = datetime(2025, 3, 18, 14, 15, tzinfo=UTC)
 END = datetime(2025, 3, 18, 15, 15, tzinfo=UTC)
