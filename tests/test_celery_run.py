@@ -3,10 +3,8 @@ and shared journal, and the sandbox (in this process) as the API."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from celery import Celery
@@ -17,7 +15,7 @@ from weseedo_async.celery import configure
 from weseedo_async.sandbox import Sandbox
 
 from .bulk.plans import dealer_plan
-from .support.celery_workers import CeleryWorker, start_workers, worker_env
+from .support.celery_workers import start_workers, worker_env
 from .support.redis_server import RedisServer
 
 NO_DUPLICATES = {"dealers": {}, "companies": {}, "users": {}, "sites": {}}

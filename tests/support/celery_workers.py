@@ -8,6 +8,7 @@ per worker (``--pool=solo``): the machine has two cores shared with other work.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sys
@@ -73,10 +74,8 @@ class CeleryWorker:
     def kill(self) -> None:
         """SIGKILL the worker's whole process group: no shutdown, no ack, no release."""
         if self.proc.returncode is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
 
     async def stop(self) -> None:
         if self.proc.returncode is None:
