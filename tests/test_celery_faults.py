@@ -152,9 +152,9 @@ async def test_workers_against_a_rate_limited_api_stay_under_one_percent_429s(
 ) -> None:
     # Needs the fleet's shared rate budget (issue 11: the workers' clients pass redis=): without
     # it each worker learns the limit alone and together they overshoot it.
-    async with Sandbox(seed=5, rate_limit=(60.0, 5)) as sb:
-        data = dealer_plan(dealers=3, companies=5, users=3, sites=1)
-        run = Run(sb, redis_server.url, data, tmp_path, "--shards", "3", "--concurrency", "8")
+    async with Sandbox(seed=5, rate_limit=(100.0, 5)) as sb:
+        data = dealer_plan(dealers=6, companies=20, users=3, sites=1)
+        run = Run(sb, redis_server.url, data, tmp_path, "--shards", "6", "--concurrency", "8")
         workers = await start_workers(run.env, 3, tmp_path)
         try:
             await run.start()

@@ -21,7 +21,7 @@ import contextlib
 import hashlib
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .._config import Settings, settings_from_env
@@ -34,6 +34,7 @@ from ._report import Progress
 from ._shared import RUN_TTL, SharedJournal, SharedUnavailable, call
 
 if TYPE_CHECKING:
+    from .._client import WeSeeDo
     from .._crypto import Sealer
 
 __all__ = ["Refused", "open_state", "run_shard", "sealer", "target_digest", "target_of"]
@@ -80,8 +81,13 @@ def open_state(settings: Settings, run: str, url: str, timeout: float = 2.0) -> 
 async def run_shard(
     message: Mapping[str, Any], *, state_url: str, environ: Mapping[str, str] | None = None,
     claim_ttl: float = 30.0, patience: float = 300.0,
+    client: Callable[[int], Awaitable[WeSeeDo]] | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """Run one shard (a worker's task body); returns its summary, also recorded in the run.
+
+    ``client(max_connections)`` gives an open client the worker keeps across shards (its token
+    and learned pace carry over); without it, one is opened and closed for this shard. Either
+    way it must be configured from the same ``environ`` and pass ``redis=state_url``.
 
     Raises :class:`Refused` when this worker is not configured for the shard's target,
     ``_shared.SharedUnavailable`` when Redis stayed away past ``patience`` (the task is
@@ -93,7 +99,8 @@ async def run_shard(
     run, gen, index = str(message["run"]), int(message["gen"]), int(message["shard"])
     state = open_state(settings, run, state_url)
     try:
-        return await _run(message, settings, state, state_url, environ, claim_ttl, patience)
+        return await _run(message, settings, state, state_url, environ, claim_ttl, patience,
+                          client)
     except (Refused, SharedUnavailable):
         raise
     except Exception as exc:  # recorded for wait(), then re-raised for Celery to report
@@ -108,6 +115,7 @@ async def run_shard(
 async def _run(
     message: Mapping[str, Any], settings: Settings, state: SharedState, url: str,
     environ: Mapping[str, str] | None, claim_ttl: float, patience: float,
+    kept: Callable[[int], Awaitable[WeSeeDo]] | None,
 ) -> dict[str, Any]:  # fmt: skip
     from .._client import WeSeeDo
 
@@ -135,9 +143,13 @@ async def _run(
                 patience)
     concurrency = int(options.get("concurrency", 64))
     # redis=: one token and one rate budget with every other worker of the fleet.
-    client = WeSeeDo.from_env(environ, redis=url,
-                              max_connections=max(100, concurrency))
-    async with client:
+    connections = max(100, concurrency)
+    async with contextlib.AsyncExitStack() as stack:
+        if kept is not None:
+            client = await kept(connections)
+        else:
+            client = await stack.enter_async_context(
+                WeSeeDo.from_env(environ, redis=url, max_connections=connections))
         report = await converge(
             Api(client), plan, journal, Progress(journal.on_event), concurrency=concurrency,
             stop=None, drain_timeout=30.0, max_attempts=int(options.get("max_attempts", 3)),

@@ -30,11 +30,14 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Mapping
-from typing import Any
+import threading
+from collections.abc import Coroutine, Mapping
+from typing import Any, TypeVar
 
 from celery import Celery
+from celery.signals import worker_process_shutdown
 
+from .._client import WeSeeDo
 from ..bulk._shard import run_shard
 from ..bulk._shared import SharedUnavailable
 from ..bulk._submit import TASK, state_url
@@ -42,6 +45,7 @@ from ..bulk._submit import TASK, state_url
 __all__ = ["TASK", "app", "broker_url", "configure", "register"]
 
 _DEFAULT_BROKER = "redis://127.0.0.1:6379/0"
+T = TypeVar("T")
 
 
 def broker_url(environ: Mapping[str, str] | None = None) -> str:
@@ -104,11 +108,13 @@ def register(app: Celery) -> Any:
               ignore_result=True, max_retries=None)
     def provision_shard(self: Any, message: dict[str, Any]) -> dict[str, Any]:
         conf = self.app.conf
+        url = state_url(self.app)
         try:
-            return asyncio.run(run_shard(
-                message, state_url=state_url(self.app),
+            return _worker_loop().run(run_shard(
+                message, state_url=url,
                 claim_ttl=float(conf.get("weseedo_claim_ttl", 30.0)),
                 patience=float(conf.get("weseedo_patience", 300.0)),
+                client=lambda connections: _worker_loop().client(url, connections),
             ))
         except SharedUnavailable as exc:
             # Nothing is lost (claims and records are in Redis): run the shard again later.
@@ -116,6 +122,50 @@ def register(app: Celery) -> Any:
                              ) from None
 
     return provision_shard
+
+
+class _WorkerLoop:
+    """One event loop per worker thread, kept between shards, and the clients opened on it: a
+    worker's token, connections and learned pace outlive one shard (a fresh client per shard
+    would learn the API's limit again, with 429s, every time)."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.clients: dict[tuple[str, int], WeSeeDo] = {}
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        return self.loop.run_until_complete(coro)
+
+    async def client(self, url: str, connections: int) -> WeSeeDo:
+        key = (url, connections)
+        client = self.clients.get(key)
+        if client is None or client.closed:
+            client = self.clients[key] = WeSeeDo.from_env(redis=url, max_connections=connections)
+        return client
+
+    def close(self) -> None:
+        for client in self.clients.values():
+            self.loop.run_until_complete(client.close())
+        self.clients.clear()
+        self.loop.close()
+
+
+_local = threading.local()
+
+
+def _worker_loop() -> _WorkerLoop:
+    worker: _WorkerLoop | None = getattr(_local, "worker", None)
+    if worker is None or worker.loop.is_closed():
+        worker = _local.worker = _WorkerLoop()
+    return worker
+
+
+@worker_process_shutdown.connect  # type: ignore[untyped-decorator]  # celery is untyped
+def _close_worker_loop(**_: Any) -> None:
+    # A clean stop closes the clients (a killed worker has nothing to close).
+    worker: _WorkerLoop | None = getattr(_local, "worker", None)
+    if worker is not None and not worker.loop.is_closed():
+        worker.close()
 
 
 #: The configured app ``celery -A weseedo_async.celery worker`` runs.
