@@ -132,7 +132,7 @@ async def submit(
         outs = await _outcomes(state, [e.key for e in plan])
         todo = [s for s in layout if not all(_finished(outs.get(k), update) for k in s.owned)]
         args = [settings.base_url, len(plan), len(layout), time.time(), RUN_TTL]
-        gen = int(await call(state, state.script(_BEGIN), [state.key("meta")], args, 10.0))
+        gen = int(await call(state, state.script(_BEGIN), [state.key("meta")], args, 5.0))
         seal = sealer(settings, run)
         options = {"concurrency": concurrency, "update": update, "max_attempts": max_attempts}
         messages = [{
@@ -163,7 +163,7 @@ async def _outcomes(state: SharedState, keys: list[str]) -> dict[str, dict[str, 
     out: dict[str, dict[str, Any]] = {}
     for start in range(0, len(keys), 2000):
         part = keys[start:start + 2000]
-        rows = await call(state, state.script(_HMGET), [state.key("out")], part, 10.0)
+        rows = await call(state, state.script(_HMGET), [state.key("out")], part, 5.0)
         for key, raw in zip(part, rows or [], strict=False):
             if raw is not None:
                 out[key] = json.loads(raw)
