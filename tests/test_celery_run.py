@@ -3,6 +3,11 @@ and shared journal, and the sandbox (in this process) as the API."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+import re
+import signal
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -62,3 +67,54 @@ async def test_two_workers_run_a_plan_exactly_once_and_a_rerun_resumes_it(
     finally:
         for worker in workers:
             await worker.stop()
+
+
+async def test_the_same_command_resumes_the_same_run(
+    redis_server: RedisServer, tmp_path: Path,
+) -> None:
+    async with Sandbox(seed=4, latency=0.05) as sb:
+        env = worker_env(sb, redis_server.url)
+        data = dealer_plan(dealers=3, companies=4, users=2, sites=1)
+        plan_file = tmp_path / "plan.json"
+        plan_file.write_text(json.dumps(data))
+        total = len(Plan.from_dict(data))
+        command = [sys.executable, "-m", "weseedo_async.cli", "provision", str(plan_file),
+                   "--celery", "--shards", "3", "--concurrency", "2", "--no-progress"]
+        workers = await start_workers(env, 1, tmp_path)
+        try:
+            first = await asyncio.create_subprocess_exec(
+                *command, env=env, stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE)
+            for _ in range(2000):  # until a third of the plan exists
+                await asyncio.sleep(0.02)
+                if sum(sb.committed(k) for k in ("dealers", "companies", "users")) > total / 3:
+                    break
+            first.send_signal(signal.SIGINT)  # stop following; the worker goes on
+            _, err1 = await asyncio.wait_for(first.communicate(), 60)
+            assert first.returncode == 130, err1
+            assert b"stopped following run" in err1
+            second = await asyncio.create_subprocess_exec(
+                *command, env=env, stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE)
+            out2, err2 = await asyncio.wait_for(second.communicate(), 120)
+            assert second.returncode == 0, err2
+            run1 = re.search(rb"run (\w+): ", err1)
+            run2 = re.search(rb"run (\w+): .*\(submission 2\)", err2)
+            assert run1 is not None
+            assert run2 is not None
+            assert run1.group(1) == run2.group(1)  # the same run, resumed
+            assert sb.duplicates() == NO_DUPLICATES
+            assert sb.committed("users") == 24
+            assert b"provisioning" in out2
+            # Finished: once more enqueues nothing, sends nothing, and exits 0.
+            mark = len(sb.journal)
+            third = await asyncio.create_subprocess_exec(
+                *command, env=env, stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE)
+            _, err3 = await asyncio.wait_for(third.communicate(), 60)
+            assert third.returncode == 0, err3
+            assert b"0 enqueued" in err3
+            assert len(sb.journal) == mark
+        finally:
+            for worker in workers:
+                await worker.stop()
