@@ -259,7 +259,18 @@ def main(argv: list[str] | None = None) -> int:
         "redis-server in their own processes, all on one 2-core machine.",
         "",
     ]
-    text = "\n".join(header + lines) + "\n"
+    notes = [
+        "",
+        "Reading it: against a latency-bound API more workers help, up to what the machine's",
+        "two cores (shared by the workers, the sandbox and Redis) allow; one worker is slower",
+        "than the in-process run because it runs the shards one after another, each ending on",
+        "its own dependency tail (dealer → company → user → site) with its pool partly idle.",
+        "Against a rate-limited API the limit sets the pace whatever the number of workers",
+        "(the floor here is requests ÷ rate); more workers can only add 429s and cool-downs",
+        "unless they share one rate budget (issue 11's, through the same Redis: the workers'",
+        "clients pass `redis=`). Numbers from one noisy shared machine: read the ratios.",
+    ]
+    text = "\n".join(header + lines + notes) + "\n"
     print(text)
     args.out.write_text(text)
     return 0
