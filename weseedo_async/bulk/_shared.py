@@ -325,11 +325,14 @@ class SharedJournal:
                     json.dumps(ops, separators=(",", ":"))]
             try:
                 raw = await call(self.state, self._apply, self._keys, args, self.patience)
+                answers = json.loads(raw)
             except SharedUnavailable as exc:
                 self._break(exc, batch)
                 return
+            except Exception as exc:  # noqa: BLE001 - a waiter must never hang on a dead flusher
+                self._break(SharedUnavailable(f"the shared journal failed: {exc!r}"), batch)
+                return
             self.calls += 1
-            answers = json.loads(raw)
             replies = iter(answers if isinstance(answers, list) else [])
             for _, future in batch:
                 if future is not None:
