@@ -224,7 +224,10 @@ async def test_an_older_token_never_replaces_a_newer_one(redis_server: RedisServ
         return token("NEWER-token-fetched-second")
 
     first = asyncio.ensure_future(slow.get(slow_fetch, None))  # takes the lease, then stalls
-    await asyncio.sleep(0.05)
+    for _ in range(500):  # until it holds the lease (bounded: 5 s)
+        if await state.client.exists("test:older:token:lease"):
+            break
+        await asyncio.sleep(0.01)
     await state.client.delete("test:older:token:lease")  # as if its lease had expired
     newer = await fast.get(fast_fetch, None)  # takes the lease later, publishes first
     release.set()

@@ -3,6 +3,8 @@
 >>> from weseedo_async import WeSeeDo, Contact
 >>> async with WeSeeDo.from_env() as client:  # doctest: +SKIP
 ...     dealers = await client.dealers.list()
+
+WeSeeDo Direct has its own client on the same core: :class:`WeSeeDoDirect` (``docs/direct.md``).
 """
 
 from ._client import WeSeeDo
@@ -22,12 +24,14 @@ from ._exceptions import (
     ResponseValidationError,
     ServerError,
     ValidationError,
+    WebhookError,
     WeSeeDoError,
 )
 from ._hooks import Hooks, RequestEvent, ResponseEvent, RetryEvent, ThrottleEvent
 from ._log import configure_from_env
 from ._retry import RetryPolicy, set_testing
 from ._stats import Stats
+from .direct import DirectCompany, DirectMeeting, DirectParticipant, DirectUser, WeSeeDoDirect
 from .models import (
     AutoLogin,
     Company,
@@ -76,6 +80,10 @@ __all__ = [
     "Contact",
     "ContactDict",
     "Dealer",
+    "DirectCompany",
+    "DirectMeeting",
+    "DirectParticipant",
+    "DirectUser",
     "Entity",
     "EntityRef",
     "EntityRefDict",
@@ -110,6 +118,8 @@ __all__ = [
     "UserRef",
     "ValidationError",
     "WeSeeDo",
+    "WeSeeDoDirect",
     "WeSeeDoError",
+    "WebhookError",
     "set_testing",
 ]

@@ -19,7 +19,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import math
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -37,8 +36,9 @@ from ._exceptions import (
     WeSeeDoError,
 )
 from ._headers import parse_retry_after
+from ._json import dumps, loads
 from ._log import get_logger
-from ._sansio import api_error, loads, safe_location
+from ._sansio import api_error, safe_location
 from ._secrets import Secrets
 
 __all__ = ["Token", "TokenProvider", "TokenRequest", "token_from_reply"]
@@ -143,9 +143,7 @@ class TokenRequest:
             fields["password"] = self.password or ""
         if self.form:
             return urlencode(fields).encode(), "application/x-www-form-urlencoded"
-        return json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode(), (
-            "application/json"
-        )
+        return dumps(fields), "application/json"
 
     @property
     def display_url(self) -> str:

@@ -14,7 +14,6 @@ failure is that attempt's error, judged by the call's one retry loop.
 from __future__ import annotations
 
 import asyncio
-import json as jsonlib
 import logging
 import time
 from collections.abc import Mapping, Sequence
@@ -29,6 +28,7 @@ from ._config import Settings
 from ._exceptions import APIError, APITimeoutError, ValidationError, WeSeeDoError
 from ._headers import parse_retry_after
 from ._hooks import Hooks, RequestEvent, ResponseEvent, RetryEvent, ThrottleEvent
+from ._json import EncodeError, dumps
 from ._log import get_logger
 from ._ratelimit import RateGate
 from ._redis import RedisAway, SharedState, namespace_for
@@ -42,7 +42,6 @@ from ._transport import Transport, timeout_of, url
 __all__ = ["Caller", "Core", "Pacer", "capture"]
 
 logger = get_logger("transport")
-_dumps = jsonlib.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _JSON = "application/json"
 
 #: Set by ``with_raw_response`` wrappers: the final reply's (status, headers) is appended to it.
@@ -213,8 +212,8 @@ class Caller:
         core.transport.check_loop()
         target = url(core.base + path)
         try:
-            body = None if json is None else _dumps(json).encode()
-        except UnicodeEncodeError:
+            body = None if json is None else dumps(json)
+        except EncodeError:
             raise ValidationError("body", "contains text that is not valid Unicode") from None
         limit = self._deadline if deadline is None else deadline
         per_attempt = self._timeout_s if timeout is None else timeout

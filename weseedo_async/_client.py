@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from ._calls import Caller, Core
 from ._config import Environment, Settings, check_view_options, settings_from_env
@@ -24,6 +24,12 @@ C = TypeVar("C", bound="BaseClient")
 
 class BaseClient:
     """What every product's client shares: settings, the core, per-view options, lifecycle."""
+
+    _product: ClassVar[str] = "personal"
+    """Which of the environment's base URLs the client talks to (``"personal"``, ``"direct"``)."""
+    _base_url_variable: ClassVar[str] = "WESEEDO_BASE_URL"
+    """The variable :meth:`from_env` reads the base URL from (each product has its own, so one
+    shell can hold both and never send one product's calls to the other's endpoint)."""
 
     def __init__(
         self,
@@ -68,6 +74,7 @@ class BaseClient:
             verify_ssl=verify_ssl,
             redis=redis,
             redis_namespace=redis_namespace,
+            product=self._product,
         )
         core = Core(settings, session)
         if on_retry is not None:
@@ -84,10 +91,11 @@ class BaseClient:
     @classmethod
     def from_env(cls: type[C], environ: Mapping[str, str] | None = None, **kwargs: Any) -> C:
         """A client from ``WESEEDO_CLIENT_ID``, ``WESEEDO_CLIENT_SECRET`` and, when set,
-        ``WESEEDO_BASE_URL``, ``WESEEDO_TOKEN_URL`` and ``WESEEDO_ENVIRONMENT``; ``kwargs`` go to
-        the constructor and win over the environment.
+        ``WESEEDO_BASE_URL`` (``WESEEDO_DIRECT_BASE_URL`` for :class:`WeSeeDoDirect`),
+        ``WESEEDO_TOKEN_URL`` and ``WESEEDO_ENVIRONMENT``; ``kwargs`` go to the constructor and
+        win over the environment.
         """
-        options = settings_from_env(environ)
+        options = settings_from_env(environ, base_url_variable=cls._base_url_variable)
         options.update(kwargs)
         return cls(**options)
 

@@ -21,26 +21,44 @@ __all__ = ["Environment", "Settings", "check_view_options", "settings_from_env"]
 
 
 class Environment(enum.Enum):
-    """A WeSeeDo deployment: its base URL, token URL and token body format.
+    """A WeSeeDo deployment: its base URLs (Personal, Direct), token URL and token body format.
 
     >>> Environment.SANDBOX.base_url
     'https://sandbox-api.weseedo.nl/api/v2'
+    >>> Environment.KPN.direct_base_url
+    'https://api-prd.kpn.com/communication/weseedo/weseedodirect'
+
+    Both products of one deployment take the same credentials from the same token URL. The
+    Direct base URLs of the vendor's own hosts are not published (the Direct OpenAPI file names
+    only KPN's gateway): ``sandbox-direct.weseedo.nl`` and ``login-direct.weseedo.nl`` are the
+    hosts the file's own examples point at (see ``docs/direct.md``); pass ``base_url`` to use
+    another.
     """
 
-    SANDBOX = ("https://sandbox-api.weseedo.nl/api/v2", None, "json")
+    SANDBOX = (
+        "https://sandbox-api.weseedo.nl/api/v2", None, "json", "https://sandbox-direct.weseedo.nl",
+    )
     """The vendor's hosted sandbox (not the embedded one: see ``weseedo_async.sandbox``)."""
-    PRODUCTION = ("https://api.weseedo.nl/api/v2", None, "json")
+    PRODUCTION = ("https://api.weseedo.nl/api/v2", None, "json", "https://login-direct.weseedo.nl")
     KPN = (
         "https://api-prd.kpn.com/communication/weseedo/weseedopersonal",
         "https://api-prd.kpn.com/oauth/client_credential/accesstoken?grant_type=client_credentials",
         "form",
+        "https://api-prd.kpn.com/communication/weseedo/weseedodirect",
     )
-    """WeSeeDo Personal behind KPN's API gateway (``expires_in`` tokens, ``quota-*`` headers)."""
+    """Both products behind KPN's API gateway (``expires_in`` tokens, ``quota-*`` headers)."""
 
-    def __init__(self, base_url: str, token_url: str | None, token_format: str) -> None:
+    def __init__(
+        self, base_url: str, token_url: str | None, token_format: str, direct_base_url: str
+    ) -> None:
         self.base_url = base_url
         self.token_url = token_url or f"{base_url}/oauth/token"
         self.token_format = token_format
+        self.direct_base_url = direct_base_url
+
+    def base_url_of(self, product: str) -> str:
+        """The base URL of ``product`` (``"personal"`` or ``"direct"``) in this deployment."""
+        return self.direct_base_url if product == "direct" else self.base_url
 
 
 # -- checks: (field name, value); attrs validators call them through _v ---------------------------
@@ -151,19 +169,21 @@ class Settings:
         token_url: str | None = None,
         token_format: str | None = None,
         deadline: float | None = None,
+        product: str = "personal",
         **options: Any,
     ) -> Settings:
         """Settings from a client's arguments: what is left out comes from ``environment``.
 
-        The token URL defaults to ``<base_url>/oauth/token`` when only the base URL is given;
-        the deadline to twice the timeout plus the longest backoff.
+        The base URL is the environment's for ``product`` (the token URL is the same for both
+        products); the token URL defaults to ``<base_url>/oauth/token`` when only the base URL is
+        given; the deadline to twice the timeout plus the longest backoff.
         """
         _instance_of(Environment, "an Environment")("environment", environment)
         if base_url is not None:
             _http_url("base_url", base_url)
             base = base_url.rstrip("/")
         else:
-            base = environment.base_url
+            base = environment.base_url_of(product)
         if token_url is None:
             token_url = f"{base}/oauth/token" if base_url is not None else environment.token_url
         if deadline is None:
@@ -199,12 +219,15 @@ def check_view_options(
         _instance_of(RetryPolicy, "a RetryPolicy")("retry", retry)
 
 
-def settings_from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+def settings_from_env(
+    environ: Mapping[str, str] | None = None, *, base_url_variable: str = "WESEEDO_BASE_URL"
+) -> dict[str, Any]:
     """The client arguments the ``WESEEDO_*`` variables give; missing credentials are refused.
 
-    ``WESEEDO_CLIENT_ID``, ``WESEEDO_CLIENT_SECRET`` (required), ``WESEEDO_BASE_URL``,
-    ``WESEEDO_TOKEN_URL``, ``WESEEDO_ENVIRONMENT`` (``sandbox``, ``production`` or ``kpn``) and
-    ``WESEEDO_REDIS_URL`` (share the token and rate budget with every process that says so).
+    ``WESEEDO_CLIENT_ID``, ``WESEEDO_CLIENT_SECRET`` (required), ``WESEEDO_BASE_URL`` (or the
+    product's own ``base_url_variable``), ``WESEEDO_TOKEN_URL``, ``WESEEDO_ENVIRONMENT``
+    (``sandbox``, ``production`` or ``kpn``) and ``WESEEDO_REDIS_URL`` (share the token and rate
+    budget with every process that says so).
     """
     env = os.environ if environ is None else environ
     values: dict[str, Any] = {}
@@ -214,7 +237,7 @@ def settings_from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any
         if not value or not value.strip():
             raise ValidationError(name, "must be set to a non-empty string")
         values[key] = value
-    for name, key in (("WESEEDO_BASE_URL", "base_url"), ("WESEEDO_TOKEN_URL", "token_url"),
+    for name, key in ((base_url_variable, "base_url"), ("WESEEDO_TOKEN_URL", "token_url"),
                       ("WESEEDO_REDIS_URL", "redis")):
         if env.get(name):
             values[key] = env[name]

@@ -7,6 +7,7 @@ reaches the caller::
     ├── ValidationError (also a ValueError)   bad input, refused before anything is sent
     ├── ResponseValidationError               the server's reply has an unexpected shape
     ├── ClientClosedError                     the client was closed (or never opened)
+    ├── WebhookError (also a ValueError)      a webhook body that is not a JSON object
     ├── APIConnectionError                    no HTTP reply: DNS, refused, reset, cut mid-reply
     │   └── APITimeoutError                   no reply in time
     └── APIError                              the server answered with an error
@@ -50,6 +51,7 @@ __all__ = [
     "ServerError",
     "ValidationError",
     "WeSeeDoError",
+    "WebhookError",
     "error_for_status",
     "is_ambiguous",
 ]
@@ -90,6 +92,14 @@ class ValidationError(WeSeeDoError, ValueError):
         self.field = field
         self.message = message
         super().__init__(f"{field}: {message}")
+
+
+class WebhookError(WeSeeDoError, ValueError):
+    """A webhook delivery's body is not a JSON object (see ``weseedo_async.webhooks``).
+
+    The message says what was wrong (not JSON, not an object, too large), never the body itself:
+    meeting payloads carry participant links and room passwords.
+    """
 
 
 class ResponseValidationError(WeSeeDoError):

@@ -11,7 +11,6 @@ part of an error, so an error never quotes a secret the server echoed back.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -24,12 +23,12 @@ from ._exceptions import (
     error_for_status,
     is_ambiguous,
 )
+from ._json import loads
 from ._secrets import Secrets
 
 __all__ = ["decipher_response", "loads", "safe_location", "success_result"]
 
 _MAX_MESSAGE = 500
-loads = json.loads
 
 
 def decipher_response(

@@ -32,7 +32,7 @@ from ._exceptions import (
     is_ambiguous,
 )
 
-__all__ = ["MAX_REPLY", "Transport", "url"]
+__all__ = ["MAX_REPLY", "Forwarder", "Transport", "url"]
 
 #: The largest reply body read (bytes). The API's biggest answers are listings; a reply beyond
 #: this is a fault (or a hostile server), not data.
@@ -191,3 +191,35 @@ def connection_error(
 def timeout_of(total: float, connect: float) -> aiohttp.ClientTimeout:
     """An aiohttp timeout for one attempt (``total`` seconds; ``connect`` to connect)."""
     return aiohttp.ClientTimeout(total=total, sock_connect=connect)
+
+
+class Forwarder:
+    """POSTs bytes to a URL and answers the status (``weseedo webhooks listen --forward``).
+
+    Here because this module is the one door to aiohttp's client; no redirect is followed, and
+    failures are the SDK's :class:`APIConnectionError` / :class:`APITimeoutError`.
+    """
+
+    def __init__(self, *, timeout: float = 10.0) -> None:
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._session: aiohttp.ClientSession | None = None
+
+    async def post(self, target: str, body: bytes) -> int:
+        """Send ``body`` as JSON; answers the reply's status (its body is dropped)."""
+        if self._session is None:
+            self._session = aiohttp.ClientSession(timeout=self._timeout)
+        try:
+            async with self._session.post(
+                target, data=body, headers={"Content-Type": "application/json"},
+                allow_redirects=False,
+            ) as reply:
+                await reply.read()
+                return reply.status
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+            raise connection_error(exc, "POST", target, replay_safe=False) from exc
+
+    async def close(self) -> None:
+        """Close the session (idempotent)."""
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()

@@ -12,6 +12,9 @@ Rules:
 - Phone: international E.164 form, ``+`` followed by 8 to 15 digits, first digit not 0
   (``+31612345678``). Local forms like ``0612345678`` are refused: the API would have to guess the
   country.
+- Direct's phone (:func:`direct_phone`): E.164 as above, or the two Dutch mobile forms the Direct
+  spec lists, sent converted: ``0612312312`` and ``12312312`` become ``+31612312312``. An 8-digit
+  number starting with 0 is refused (a national number cut short, not a mobile number).
 - Choices (locale, language, role, font, entity type, product): one of the documented values.
 - Colour ``#RRGGBB``; datetimes timezone-aware (sent as UTC, ``2025-03-18T14:15:00.000Z``).
 - Webhook URLs: absolute ``https://`` URLs; ``http://`` only for loopback hosts (``127.0.0.1``,
@@ -37,6 +40,7 @@ __all__ = [
     "check_id",
     "choice",
     "colour",
+    "direct_phone",
     "email",
     "ident",
     "ids",
@@ -49,6 +53,8 @@ Check = Callable[[Any], Any]
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+").fullmatch
 _PHONE = re.compile(r"\+[1-9][0-9]{7,14}").fullmatch
+_DUTCH_MOBILE = re.compile(r"06[0-9]{8}").fullmatch
+_MOBILE_DIGITS = re.compile(r"[1-9][0-9]{7}").fullmatch
 _COLOUR = re.compile(r"#[0-9A-Fa-f]{6}").fullmatch
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
@@ -130,6 +136,20 @@ def phone(value: Any) -> str:
     if _PHONE(value) is None:
         raise Invalid("must be + followed by 8 to 15 digits (E.164)")
     return value  # type: ignore[no-any-return]  # a str: checked by text()
+
+
+def direct_phone(value: Any) -> str:
+    """A Direct participant's phone: E.164, or ``06`` + 8 digits, or 8 digits; sent as E.164."""
+    text(value)
+    if _PHONE(value) is not None:
+        return value  # type: ignore[no-any-return]  # a str: checked by text()
+    if _DUTCH_MOBILE(value) is not None:
+        return "+31" + value[1:]  # type: ignore[no-any-return]  # a str: checked by text()
+    if _MOBILE_DIGITS(value) is not None:
+        # The spec: "12312312 (is converted to +31612312312)": a mobile number without its 06.
+        return "+316" + value  # type: ignore[no-any-return]  # a str: checked by text()
+    raise Invalid("must be + followed by 8 to 15 digits (E.164), 06 followed by 8 digits, "
+                  "or 8 digits (a Dutch mobile number without 06)")
 
 
 def choice(allowed: Iterable[str]) -> Check:

@@ -225,7 +225,7 @@ def test_every_option_and_exit_code_is_documented(capsys: pytest.CaptureFixture[
 
     doc = (Path(__file__).parents[2] / "docs" / "cli.md").read_text()
     options: set[str] = set()
-    for argv in ([], ["demo"], ["sandbox"], ["provision"]):
+    for argv in ([], ["demo"], ["sandbox"], ["provision"], ["webhooks"], ["webhooks", "listen"]):
         assert main([*argv, "--help"]) == 0
         options |= set(re.findall(r"(?<![\w-])--[a-z][a-z-]+", capsys.readouterr().out))
     assert "--fault" in options  # the sandbox's own options are in its help
@@ -234,5 +234,6 @@ def test_every_option_and_exit_code_is_documented(capsys: pytest.CaptureFixture[
     for code in ExitCode:
         assert f"| {int(code)} |" in doc
     for variable in ("WESEEDO_CLIENT_ID", "WESEEDO_CLIENT_SECRET", "WESEEDO_BASE_URL",
-                     "WESEEDO_TOKEN_URL", "WESEEDO_ENVIRONMENT", "WESEEDO_LOG"):
+                     "WESEEDO_TOKEN_URL", "WESEEDO_ENVIRONMENT", "WESEEDO_LOG",
+                     "WESEEDO_WEBHOOK_SECRET"):
         assert f"`{variable}`" in doc

@@ -13,6 +13,7 @@ FIXED = {
     "NotFoundError", "ConflictError", "RateLimitError", "ServerError", "APIConnectionError",
     "APITimeoutError", "ValidationError", "ResponseValidationError",
     "Dealer", "Company", "User", "Site", "Package", "Meeting", "Participant", "AutoLogin",
+    "WeSeeDoDirect",  # DESIGN §6
 }
 
 

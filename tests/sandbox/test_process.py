@@ -38,7 +38,8 @@ async def test_json_ready_line_request_and_sigterm() -> None:
         assert proc.stdout is not None
         line = await asyncio.wait_for(proc.stdout.readline(), 20)
         ready = json.loads(line)
-        assert set(ready) == {"base_url", "token_url", "client_id", "client_secret", "admin_url"}
+        assert set(ready) == {"base_url", "token_url", "client_id", "client_secret", "admin_url",
+                              "direct_base_url"}
         assert ready["base_url"].startswith("http://127.0.0.1:")
         assert ready["base_url"].endswith("/api/v2")
         assert ready["token_url"] == ready["base_url"] + "/oauth/token"

@@ -473,3 +473,19 @@ async def test_rows_of_the_wrong_shape_are_refused(reply: Any, path: str, messag
         await Sites(fake(reply))._rows(company="c1")
     assert info.value.path == path
     assert (info.value.method, info.value.url) == ("GET", "/management/sites")
+
+
+async def test_create_id_reads_only_the_id_and_checks_the_body() -> None:
+    t = fake({"id": "c-new", "package": "not even a package object"})  # the rest is not read
+    assert await Companies(t)._create_id(GUIDE.COMPANY_REQUEST) == "c-new"
+    assert t.calls == [Call("POST", "/management/companies", GUIDE.COMPANY_REQUEST, None, None)]
+    with pytest.raises(ValidationError) as info:
+        await Companies(fake())._create_id({**GUIDE.COMPANY_REQUEST, "colour": "red"})
+    assert info.value.field == "colour"
+
+
+@pytest.mark.parametrize("reply", [None, [], {"name": "x"}, {"id": ""}, {"id": 5}])
+async def test_create_id_without_a_usable_id_is_an_ambiguous_reply(reply: Any) -> None:
+    with pytest.raises(ResponseValidationError) as info:
+        await Companies(fake(reply))._create_id(GUIDE.COMPANY_REQUEST)
+    assert info.value.ambiguous is True  # the create may well have happened

@@ -1,4 +1,4 @@
-"""The ``weseedo`` command: ``demo``, ``sandbox``, ``plan`` and ``provision``.
+"""The ``weseedo`` command: ``demo``, ``sandbox``, ``plan``, ``provision`` and ``webhooks listen``.
 
 Thin on purpose: parse, call the SDK, print. Each command lives in its own module; this one holds
 the parser, the options every command shares and :func:`main`, which guarantees the contract of
@@ -18,6 +18,7 @@ configuration / credentials, 3 connection, 130 interrupted). ``docs/cli.md`` doc
     _render     progress (dispatch on event types), summary, dry-run listing
     _demo       `weseedo demo`: the shared walkthrough, then a fleet, on the embedded sandbox
     _sandbox    `weseedo sandbox`
+    _webhooks   `weseedo webhooks listen`
 """
 
 from __future__ import annotations
@@ -28,14 +29,14 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from .. import __version__
-from . import _demo, _plan, _provision, _sandbox
+from . import _demo, _plan, _provision, _sandbox, _webhooks
 from ._exit import CommandError, ExitCode, guard
 from ._output import Streams
 from ._runtime import LOG_LEVELS, LOOPS, configure_logging
 
 __all__ = ["ExitCode", "main"]
 
-COMMANDS = ("demo", "sandbox", "plan", "provision")
+COMMANDS = ("demo", "sandbox", "plan", "provision", "webhooks")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -92,6 +93,7 @@ def build_parser(*, with_sandbox_options: bool = False) -> argparse.ArgumentPars
     _sandbox.add_parser(commands, shared, with_options=with_sandbox_options)
     _plan.add_parser(commands, shared)
     _provision.add_parser(commands, shared)
+    _webhooks.add_parser(commands, shared)
     return parser
 
 

@@ -4,7 +4,8 @@ on stderr saying why — never a traceback.
 =====  ==========================================================================================
 code   meaning
 =====  ==========================================================================================
-0      done: everything exists (``provision``), the demo ran, the sandbox was stopped
+0      done: everything exists (``provision``), the demo ran, the sandbox or the webhook
+       receiver (``webhooks listen``) was stopped
 1      some entities failed (the summary lists them), or an unexpected error
 2      usage, configuration or credentials: a bad option, an invalid plan, an unwritable
        ``--report``, a journal of another plan, credentials the server refused; retrying the same

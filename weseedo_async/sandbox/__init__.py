@@ -20,16 +20,20 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ._faults import KINDS as FAULT_KINDS
     from ._faults import FaultHandle
+    from ._hook_faults import HOOK_FAULT_KINDS as WEBHOOK_FAULT_KINDS
+    from ._hook_faults import HookFaultHandle
     from ._journal import Entry
     from ._limiter import FixedWindow, TokenBucket
     from ._server import Credentials, Sandbox
 
 __all__ = [
     "FAULT_KINDS",
+    "WEBHOOK_FAULT_KINDS",
     "Credentials",
     "Entry",
     "FaultHandle",
     "FixedWindow",
+    "HookFaultHandle",
     "Sandbox",
     "TokenBucket",
 ]
@@ -37,6 +41,8 @@ __all__ = [
 _WHERE = {
     "FAULT_KINDS": ("._faults", "KINDS"),
     "FaultHandle": ("._faults", "FaultHandle"),
+    "HookFaultHandle": ("._hook_faults", "HookFaultHandle"),
+    "WEBHOOK_FAULT_KINDS": ("._hook_faults", "HOOK_FAULT_KINDS"),
     "Entry": ("._journal", "Entry"),
     "FixedWindow": ("._limiter", "FixedWindow"),
     "TokenBucket": ("._limiter", "TokenBucket"),

@@ -5,12 +5,13 @@
     python -m weseedo_async.sandbox [--host 127.0.0.1] [--port 0] [--seed N] [--latency-ms F]
         [--jitter-ms F] [--rate-limit R[/s]] [--burst B] [--window SECONDS:COUNT] [--rate-headers]
         [--retry-after-date] [--token-ttl S] [--token-expires-in] [--journal-limit N]
-        [--client-id ID] [--client-secret SECRET] [--fault KIND:PROB[:op-or-path]]... [--json]
+        [--client-id ID] [--client-secret SECRET] [--fault KIND:PROB[:op-or-path]]...
+        [--webhook-url URL] [--webhook-backoff S] [--webhook-timeout S] [--json]
 
 With ``--json`` it prints exactly one line on stdout once it is listening::
 
     {"base_url": ".../api/v2", "token_url": ".../api/v2/oauth/token", "client_id": ...,
-     "client_secret": ..., "admin_url": ".../__sandbox"}
+     "client_secret": ..., "admin_url": ".../__sandbox", "direct_base_url": ".../direct"}
 
 otherwise a few human lines (base URL and credentials). Exit status 0 after a clean stop.
 
@@ -89,6 +90,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--client-secret", default=None, help="fixed reseller client secret (default: random)")
     add("--fault", action="append", default=[], metavar="KIND:PROB[:op]",
         help="inject a fault with a probability, optionally scoped (repeatable)")
+    add("--webhook-url", default=None, metavar="URL",
+        help="the reseller level's webhook URL: every event is delivered there")
+    add("--webhook-backoff", type=float, default=0.1, metavar="S",
+        help="seconds before a failed delivery's first retry, doubling (default 0.1)")
+    add("--webhook-timeout", type=float, default=2.0, metavar="S",
+        help="seconds one delivery attempt may take (default 2)")
     add("--json", action="store_true", help="print one JSON line when ready")
 
 
@@ -106,6 +113,8 @@ def sandbox_from_args(args: argparse.Namespace) -> Sandbox:
         retry_after_date=args.retry_after_date, token_ttl=args.token_ttl,
         token_expires_in=args.token_expires_in, journal_limit=args.journal_limit or None,
         client_id=args.client_id, client_secret=args.client_secret,
+        webhook_url=args.webhook_url, webhook_backoff=args.webhook_backoff,
+        webhook_timeout=args.webhook_timeout,
     )
     for spec in args.fault:
         sb.faults.inject_cli(spec)
@@ -138,6 +147,7 @@ async def serve_forever(
         else:
             print_fn(f"WeSeeDo sandbox listening on {sb.url}")
             print_fn(f"  base URL      {sb.base_url}")
+            print_fn(f"  Direct URL    {sb.direct_base_url}")
             print_fn(f"  token URL     {sb.token_url}")
             print_fn(f"  client_id     {sb.client_id}")
             print_fn(f"  client_secret {sb.client_secret}")

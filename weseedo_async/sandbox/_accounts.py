@@ -25,6 +25,7 @@ from ._validate import (
     as_object,
     check_colour,
     check_email,
+    check_webhook_url,
     opt_bool,
     opt_str,
     query_bool,
@@ -167,7 +168,7 @@ class Accounts(Hierarchy):
         users = self._site_users(scope, data, company_id)
         font, colour, texts = self._site_look(data, None)
         s = Site(self.ids.new(), name, company_id, users, font, colour, texts,
-                 opt_str(data, "logo"))
+                 opt_str(data, "logo"), check_webhook_url(data))
         self.sites[s.id] = s
         for uid in users:
             self.users[uid].site_ids.append(s.id)
@@ -240,6 +241,7 @@ class Accounts(Hierarchy):
         users = self._site_users(scope, data, s.company_id) if "users" in data else None
         font, colour, texts = self._site_look(data, s)
         logo = opt_str(data, "logo") if "logo" in data else s.logo
+        hook = check_webhook_url(data) if "webhook_url" in data else s.webhook_url
         if users is not None:
             for uid in s.user_ids:
                 if uid in self.users and s.id in self.users[uid].site_ids:
@@ -248,6 +250,7 @@ class Accounts(Hierarchy):
                 self.users[uid].site_ids.append(s.id)
             s.user_ids = users
         s.name, s.font_type, s.text_color, s.texts, s.logo = name, font, colour, texts, logo
+        s.webhook_url = hook
         return render.site(self, s)
 
     def delete_site(self, scope: Scope, ident: str) -> dict[str, Any]:

@@ -29,10 +29,11 @@ from ._faults import Fault, Faults
 from ._journal import Entry, Journal
 from ._limiter import Limiter, Verdict
 from ._meetings import Store
+from ._notify import make_notifier
 from ._routes import ROUTES, Route
 from ._tokens import Auth
 
-__all__ = ["API_PREFIX", "Engine", "add_fallback_route"]
+__all__ = ["API_PREFIX", "Engine", "Runner", "add_fallback_route"]
 
 API_PREFIX = "/api/v2"
 _JSON = "application/json"
@@ -40,6 +41,10 @@ _HTML_PAGE = (
     b"<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1>"
     b"</center><hr><center>nginx</center></body></html>"
 )
+
+
+Runner = Callable[[web.Request, Route], Awaitable[tuple[web.Response, bool]]]
+"""Runs a request's handler: answers (response, committed)."""
 
 
 def _abort(request: web.Request) -> web.Response:
@@ -69,7 +74,7 @@ class Engine:
     def __init__(
         self, *, seed: int, latency: float, jitter: float, limiter: Limiter | None,
         rate_headers: bool, retry_after_date: bool, token_ttl: float, token_expires_in: bool,
-        journal_limit: int | None,
+        journal_limit: int | None, webhook_backoff: float = 0.1, webhook_timeout: float = 2.0,
     ) -> None:
         self.store = Store()
         self.auth = Auth(self.store, ttl=token_ttl, expires_in=token_expires_in)
@@ -84,6 +89,8 @@ class Engine:
         self.throttled = 0
         self.token_requests = 0
         self.closing = asyncio.Event()
+        self.notify = make_notifier(self.store, seed, backoff=webhook_backoff,
+                                    timeout=webhook_timeout)
 
     # -- wiring ------------------------------------------------------------------------------
 
@@ -111,15 +118,23 @@ class Engine:
 
     # -- the pipeline ------------------------------------------------------------------------
 
-    async def handle(self, request: web.Request, route: Route) -> web.StreamResponse:
-        """Answer one API request (or cut it), and journal the attempt."""
+    async def handle(
+        self, request: web.Request, route: Route, *, prefix: str = API_PREFIX,
+        run: Runner | None = None,
+    ) -> web.StreamResponse:
+        """Answer one API request (or cut it), and journal the attempt.
+
+        Another product's API (Direct, ``_direct_app.py``) passes its own ``prefix`` (journaled
+        paths are below it) and ``run`` (its handlers and reply shapes), and so gets the same
+        latency, limiter, faults and journal.
+        """
         started = time.time()
         journal = self.journal
         journal.in_flight += 1
         if journal.in_flight > journal.max_in_flight:
             journal.max_in_flight = journal.in_flight
         method = request.method
-        path = request.path[len(API_PREFIX):]
+        path = request.path[len(prefix):]
         status, fault_name, committed = 0, None, False
         try:
             delay = self.latency
@@ -148,7 +163,7 @@ class Engine:
                 else:
                     if fault is not None and fault.kind == "expire_token":
                         self.auth.expire()
-                    response, committed = await self._run(request, route)
+                    response, committed = await (run or self._run)(request, route)
                     if fault is not None and fault.after_commit:
                         response = self._after(request, fault, response)
             status = 0 if response.status == 599 else response.status
@@ -178,7 +193,8 @@ class Engine:
                 return self._ok(self.auth.me(token)), False
             body = await read_json(request) if request.method in ("POST", "PUT", "PATCH") else None
             ident = request.match_info.get("id", "")
-            result = route.call(self.store, token, body, request.query, ident)
+            # Through the notifier: what the call commits becomes webhook events and outbox mail.
+            result = self.notify.call(route, token, body, request.query, ident)
             return self._ok(result), route.commits
         except ApiError as exc:
             response = self._error(exc.status, exc.message, exc.info, exc.name)

@@ -19,6 +19,7 @@ from ._validate import (
     as_object,
     check_contact,
     check_email,
+    check_webhook_url,
     opt_bool,
     opt_str,
     req_id,
@@ -122,8 +123,9 @@ class Hierarchy(Data):
         reseller = opt_str(data, "reseller")
         if reseller is not None and reseller != RESELLER["id"]:
             raise not_found("reseller", reseller, "reseller")
+        hook = check_webhook_url(data)
         contact["id"] = self.ids.new()
-        d = Dealer(self.ids.new(), name, _ordered_contact(contact), notify)
+        d = Dealer(self.ids.new(), name, _ordered_contact(contact), notify, webhook_url=hook)
         self.dealers[d.id] = d
         self._commit("dealers", name)
         return render.dealer(d)
@@ -158,6 +160,7 @@ class Hierarchy(Data):
             check_contact(data.get("contact"), "contact", dict(d.contact), partial=not replace)
         suspended = opt_bool(data, "suspended", d.suspended)
         notify = self._notification(data) if "notification_contact" in data else None
+        hook = check_webhook_url(data) if "webhook_url" in data else d.webhook_url
         # All checks passed: apply (a 400 must leave the record untouched).
         if "name" in data or replace:
             d.name = name
@@ -168,6 +171,7 @@ class Hierarchy(Data):
                 notify["id"] = d.notification_contact["id"]
             d.notification_contact = notify
         d.suspended = suspended
+        d.webhook_url = hook
         return render.dealer(d)
 
     def delete_dealer(self, scope: Scope, ident: str) -> dict[str, Any]:
@@ -196,8 +200,10 @@ class Hierarchy(Data):
                 raise bad_request("dealer", "is required")
             dealer_id = scope.entity_id
         self.dealer_of(scope, dealer_id, "dealer")
+        hook = check_webhook_url(data)
         contact["id"] = self.ids.new()
-        c = Company(self.ids.new(), name, _ordered_contact(contact), package, dealer_id)
+        c = Company(self.ids.new(), name, _ordered_contact(contact), package, dealer_id,
+                    webhook_url=hook)
         self.companies[c.id] = c
         self._commit("companies", f"{dealer_id}/{name}")
         return render.company(self, c)
@@ -239,7 +245,9 @@ class Hierarchy(Data):
         if package is not None and package != c.package_id and scope.level == "company":
             raise forbidden("package")
         suspended = opt_bool(data, "suspended", c.suspended)
+        hook = check_webhook_url(data) if "webhook_url" in data else c.webhook_url
         c.name = name
+        c.webhook_url = hook
         if "contact" in data or replace:
             check_contact(data.get("contact"), "contact", c.contact, partial=not replace)
         if package is not None:

@@ -87,6 +87,7 @@ class Dealer:
     contact: dict[str, Any]
     notification_contact: dict[str, Any] | None
     suspended: bool = False
+    webhook_url: str | None = None
 
 
 @dataclass(slots=True)
@@ -99,6 +100,7 @@ class Company:
     package_id: str
     dealer_id: str
     suspended: bool = False
+    webhook_url: str | None = None
 
 
 @dataclass(slots=True)
@@ -133,6 +135,7 @@ class Site:
     text_color: str
     texts: dict[str, Any]
     logo: str | None = None
+    webhook_url: str | None = None
 
 
 @dataclass(slots=True)

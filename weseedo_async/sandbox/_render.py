@@ -25,9 +25,11 @@ def dealer_short(d: Dealer) -> dict[str, Any]:
 
 
 def dealer(d: Dealer) -> dict[str, Any]:
-    """A dealer with its reseller (guide, step 3)."""
+    """A dealer with its reseller (guide, step 3), and its ``webhook_url`` when it has one."""
     out = dealer_short(d)
     out["reseller"] = RESELLER
+    if d.webhook_url is not None:
+        out["webhook_url"] = d.webhook_url
     return out
 
 
@@ -39,7 +41,7 @@ def company_short(c: Company) -> dict[str, Any]:
 def company(data: Data, c: Company) -> dict[str, Any]:
     """A company with its package and dealer (guide, step 4)."""
     parent = data.dealers.get(c.dealer_id)
-    return {
+    out = {
         "id": c.id,
         "name": c.name,
         "contact": c.contact,
@@ -47,6 +49,10 @@ def company(data: Data, c: Company) -> dict[str, Any]:
         "dealer": dealer_short(parent) if parent is not None else None,
         "suspended": c.suspended,
     }
+    # Only when set: the guide's replies, which show no webhook_url, stay exactly as they are.
+    if c.webhook_url is not None:
+        out["webhook_url"] = c.webhook_url
+    return out
 
 
 def _entity(data: Data, u: User, *, with_package: bool) -> dict[str, Any]:
@@ -111,4 +117,6 @@ def site(data: Data, s: Site) -> dict[str, Any]:
         "videochat_text_color": s.text_color,
     }
     out.update(s.texts)
+    if s.webhook_url is not None:
+        out["webhook_url"] = s.webhook_url
     return out

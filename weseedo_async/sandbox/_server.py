@@ -11,7 +11,10 @@ from aiohttp import web
 from . import _settings as settings
 from ._admin import ADMIN_PREFIX, add_admin_routes
 from ._app import API_PREFIX, Engine, add_fallback_route
+from ._direct import Direct
+from ._direct_app import DIRECT_PREFIX, add_direct_routes
 from ._faults import Faults
+from ._hooks_api import WebhookControls, add_webhook_admin_routes, check_backoff, check_timeout
 from ._journal import Entry
 from ._limiter import Limiter, make_limiter
 from ._model import RESELLER, Clock
@@ -35,7 +38,7 @@ class Credentials(NamedTuple):
     client_secret: str
 
 
-class Sandbox:
+class Sandbox(WebhookControls):
     """The WeSeeDo API, offline, in memory, on ``host:port`` (loopback and a free port by default).
 
     >>> async with Sandbox(seed=1, latency=0.01) as sb:
@@ -49,8 +52,11 @@ class Sandbox:
     shorthand for a fixed window. ``rate_headers`` adds ``X-RateLimit-*`` to every reply;
     ``retry_after_date`` sends Retry-After as an HTTP-date. ``token_ttl`` is in seconds;
     ``token_expires_in`` answers ``expires_in`` instead of ``expires``. ``journal_limit`` bounds
-    the journal (``None``: unbounded). Out-of-range settings raise :class:`ValueError` (latency
-    and jitter 0–60 s, token_ttl 0 s to 366 days; limits as in ``docs/sandbox.md``).
+    the journal (``None``: unbounded). ``webhook_url`` is the reseller level's webhook URL;
+    ``webhook_backoff`` (seconds before the first retry, doubling) and ``webhook_timeout``
+    (seconds per attempt) shape deliveries (``_hooks_api``). Out-of-range settings raise
+    :class:`ValueError` (latency and jitter 0–60 s, token_ttl 0 s to 366 days, webhook backoff
+    0–60 s, webhook timeout 0.001–60 s; limits as in ``docs/sandbox.md``).
     """
 
     def __init__(
@@ -59,7 +65,8 @@ class Sandbox:
         window: tuple[float, int] | None = None, rate_headers: bool = False,
         retry_after_date: bool = False, token_ttl: float = 3600.0, token_expires_in: bool = False,
         journal_limit: int | None = 100_000, client_id: str | None = None,
-        client_secret: str | None = None,
+        client_secret: str | None = None, webhook_url: str | None = None,
+        webhook_backoff: float = 0.1, webhook_timeout: float = 2.0,
     ) -> None:
         spec: Any = rate_limit
         if window is not None:
@@ -75,13 +82,18 @@ class Sandbox:
             seed=seed, latency=latency, jitter=jitter, limiter=limiter, rate_headers=rate_headers,
             retry_after_date=retry_after_date, token_ttl=token_ttl,
             token_expires_in=token_expires_in, journal_limit=journal_limit,
+            webhook_backoff=check_backoff(webhook_backoff),
+            webhook_timeout=check_timeout(webhook_timeout),
         )
+        self.webhook_url = webhook_url
         reseller = self.engine.auth.add_client(
             "reseller", RESELLER["id"], client_id=client_id or "sandbox-" + secrets.token_hex(6),
             client_secret=client_secret or secrets.token_urlsafe(24), name="Sandbox reseller",
         )
         self.client_id = reseller.client_id
         self.client_secret = reseller.client_secret
+        self.direct = Direct(self.engine.store)
+        """WeSeeDo Direct's state (meetings, SMS) beside the shared store (``_direct.py``)."""
         self._runner: web.AppRunner | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -92,7 +104,9 @@ class Sandbox:
             return self
         app = web.Application(client_max_size=4 * 1024 * 1024)
         self.engine.add_routes(app)
+        add_direct_routes(app, self.engine, self.direct)
         add_page_routes(app, self.engine.store)
+        add_webhook_admin_routes(app, self)
         add_admin_routes(app, self)
         add_fallback_route(app)
         # No access log (it costs a third of the throughput) and a short shutdown grace: hung
@@ -118,6 +132,7 @@ class Sandbox:
         if runner is not None:
             self.engine.closing.set()
             await runner.cleanup()
+        await self.engine.notify.deliveries.stop()
 
     async def __aenter__(self) -> Sandbox:
         return await self.start()
@@ -147,6 +162,12 @@ class Sandbox:
         return self.base_url + "/oauth/token"
 
     @property
+    def direct_base_url(self) -> str:
+        """The WeSeeDo Direct API's base URL (ends in ``/direct``); its token endpoint,
+        ``<direct_base_url>/oauth/token``, is the same as :attr:`token_url`'s."""
+        return self.url + DIRECT_PREFIX
+
+    @property
     def admin_url(self) -> str:
         """The admin API's root."""
         return self.url + ADMIN_PREFIX
@@ -155,7 +176,7 @@ class Sandbox:
         """What the ``--json`` ready line prints."""
         return {"base_url": self.base_url, "token_url": self.token_url,
                 "client_id": self.client_id, "client_secret": self.client_secret,
-                "admin_url": self.admin_url}
+                "admin_url": self.admin_url, "direct_base_url": self.direct_base_url}
 
     def __repr__(self) -> str:
         return f"Sandbox({self.base_url!r}, client_id={self.client_id!r})"
@@ -198,8 +219,10 @@ class Sandbox:
         engine.store.clock.offset = offset
         engine.store.public_url = public
         engine.auth.forget_clients_below_reseller()
+        self.direct.reset()
         engine.faults.clear()
         engine.faults.applied.clear()
+        engine.notify.reset()
         engine.journal.clear()
         engine.throttled = 0
         engine.token_requests = 0
@@ -210,6 +233,11 @@ class Sandbox:
     def journal(self) -> list[Entry]:
         """Every API attempt so far (oldest first; bounded by ``journal_limit``)."""
         return list(self.engine.journal.entries)
+
+    def direct_sms(self) -> list[dict[str, Any]]:
+        """Every SMS sent through Direct's ``POST /api/sms`` (nothing leaves the machine), oldest
+        first: ``{"meeting", "participant", "to", "body", "user_email", "time"}``."""
+        return [dict(message) for message in self.direct.sms]
 
     def committed(self, kind: str) -> int:
         """How many entities of a kind were created (``"companies"`` or ``"company"``, ...)."""

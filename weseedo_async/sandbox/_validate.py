@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any
+from urllib.parse import urlsplit
 
 from ._errors import bad_request
 
@@ -23,6 +24,7 @@ __all__ = [
     "check_contact",
     "check_email",
     "check_phone",
+    "check_webhook_url",
     "iso",
     "opt_bool",
     "opt_str",
@@ -109,6 +111,29 @@ def check_colour(value: Any, field: str) -> str:
     """A ``#RRGGBB`` colour."""
     if not isinstance(value, str) or not _COLOUR.match(value):
         raise bad_request(field, "must be a colour like #000000")
+    return value
+
+
+_LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def check_webhook_url(data: dict[str, Any], key: str = "webhook_url") -> str | None:
+    """``webhook_url``: absent or null (none), or an absolute ``https://`` URL — the guide wants
+    TLS — with ``http://`` allowed to loopback hosts, where the sandbox's users run receivers."""
+    value = data.get(key)
+    if value is None:
+        return None
+    host = None
+    if isinstance(value, str) and len(value) <= 2048 and not any(c.isspace() for c in value):
+        try:
+            parts = urlsplit(value)
+            host = parts.hostname if parts.scheme in ("https", "http") else None
+        except ValueError:
+            host = None
+    if not host:
+        raise bad_request(key, "must be an absolute https:// URL")
+    if parts.scheme == "http" and host not in _LOOPBACK_HOSTS:
+        raise bad_request(key, "must be https:// (http:// only to 127.0.0.1, localhost, [::1])")
     return value
 
 

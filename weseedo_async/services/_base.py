@@ -16,17 +16,17 @@ import builtins
 import functools
 import inspect
 from collections.abc import Callable, Coroutine, Mapping
-from typing import Any, Generic, ParamSpec, Protocol, TypeVar
+from typing import Any, ClassVar, Generic, ParamSpec, Protocol, TypeVar
 from urllib.parse import quote
 
 import attrs
 
 from .._converter import rows, structure, structure_list
-from .._exceptions import ValidationError
+from .._exceptions import ResponseValidationError, ValidationError
 from .._resources import Resource
 from .._validation import check_id
 
-__all__ = ["Requester", "Service", "api_method", "item_path"]
+__all__ = ["Fetch", "Remove", "Requester", "Service", "api_method", "item_path", "new_id"]
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -105,16 +105,31 @@ def item_path(prefix: str, id: str) -> str:
     return f"{prefix}/{segment}"
 
 
+def new_id(data: Any, path: str) -> str:
+    """The ``id`` of a create's reply; a reply without a usable one is a garbled reply (and, after
+    a POST, ambiguous: the entity may well exist)."""
+    ident = data.get("id") if data.__class__ is dict or isinstance(data, dict) else None
+    if ident.__class__ is str and ident:
+        return ident
+    raise ResponseValidationError("no id in the reply", path="id", method="POST", url=path)
+
+
 def _fields(args: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in args.items() if k not in _CALL_OPTIONS}
 
 
 @attrs.frozen
 class Service(Generic[T]):
-    """Base of the resource services; built by the client with its caller."""
+    """Base of the resource services; built by the client with its caller.
 
+    A subclass names its :class:`~.._resources.Resource` and adds the verbs the API has for it:
+    :class:`Fetch` (``get``) and :class:`Remove` (``delete``) are the same for every resource;
+    ``list``, ``create``, ``update`` and ``replace`` are written per resource, because their
+    signatures are what a type checker reads.
+    """
+
+    resource: ClassVar[Resource]
     _caller: Requester = attrs.field(repr=False)  # keep tokens and sessions out of reprs
-    resource: Resource = attrs.field(repr=False)
 
     @property
     def _model(self) -> type[T]:
@@ -165,9 +180,46 @@ class Service(Generic[T]):
         )
         return structure(data, resource.model, method=method, url=path)
 
+    async def _create_id(self, fields: Mapping[str, Any]) -> str:
+        """``create(**fields)``, reading only the new entity's ``id`` from the reply.
+
+        For callers that need nothing else (bulk provisioning): the reply is not built into a
+        model, which for a company with its package, dealer and contacts costs more than the
+        rest of the call. ``fields`` are checked like a create's, unknown keys included.
+        """
+        resource = self.resource
+        body = resource.body(fields)
+        data = await self._caller.request(
+            "POST", resource.path, json=body,
+            secrets=resource.secrets(fields) if resource.has_secrets else (),
+        )
+        return new_id(data, resource.path)
+
     async def _delete(self, id: str, args: Mapping[str, Any]) -> None:
         # The API answers {"id": ...}; the caller already has the id, so nothing is returned.
         await self._caller.request(
             "DELETE", item_path(self.resource.path, id),
             timeout=args.get("timeout"), deadline=args.get("deadline"),
         )
+
+
+class Fetch(Service[T]):
+    """``get(id)``."""
+
+    @api_method
+    async def get(
+        self, id: str, *, timeout: float | None = None, deadline: float | None = None
+    ) -> T:
+        """Fetch one by id."""
+        return await self._get(id, locals())
+
+
+class Remove(Service[T]):
+    """``delete(id)``."""
+
+    @api_method
+    async def delete(
+        self, id: str, *, timeout: float | None = None, deadline: float | None = None
+    ) -> None:
+        """Delete one by id (the API answers the id, which the caller has: nothing returns)."""
+        await self._delete(id, locals())

@@ -21,6 +21,7 @@ from .._calls import capture
 __all__ = ["RawResponse", "RawView", "raw_method"]
 
 S = TypeVar("S")
+S_co = TypeVar("S_co", covariant=True)
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -39,12 +40,15 @@ class RawResponse(Generic[R]):
         return self.headers.get("X-Transaction-Id") or self.headers.get("transactionId")
 
 
-class RawView(Generic[S]):
-    """The raw-response variant of one service (see the module docstring)."""
+class RawView(Generic[S_co]):
+    """The raw-response variant of one service (see the module docstring).
+
+    Covariant: the view of ``Users`` serves the methods ``Users`` inherits (``Fetch.get``).
+    """
 
     __slots__ = ("_service",)
 
-    def __init__(self, service: S) -> None:
+    def __init__(self, service: S_co) -> None:
         self._service = service
 
 

@@ -6,7 +6,7 @@ from .._converter import structure
 from .._resources import AUTOLOGIN
 from ..models import AutoLogin, Me
 from ..models.inputs import Product
-from ._base import Requester, Service, api_method
+from ._base import Service, api_method
 from ._raw import RawView, raw_method
 
 __all__ = ["Auth", "AuthRaw"]
@@ -15,8 +15,7 @@ __all__ = ["Auth", "AuthRaw"]
 class Auth(Service[AutoLogin]):
     """Login links for agents, and who the credentials belong to."""
 
-    def __init__(self, caller: Requester) -> None:
-        super().__init__(caller, AUTOLOGIN)
+    resource = AUTOLOGIN
 
     @property
     def with_raw_response(self) -> AuthRaw:

@@ -7,29 +7,22 @@ import builtins
 from .._resources import COMPANIES
 from ..models import Company
 from ..models.inputs import ContactInput
-from ._base import Requester, Service, api_method
+from ._base import Fetch, Remove, api_method
 from ._raw import RawView, raw_method
 
 __all__ = ["Companies", "CompaniesRaw"]
 
 
-class Companies(Service[Company]):
+class Companies(Fetch[Company], Remove[Company]):
     """Companies: the customers that own users and sites."""
 
-    def __init__(self, caller: Requester) -> None:
-        super().__init__(caller, COMPANIES)
+    resource = COMPANIES
 
     @property
     def with_raw_response(self) -> CompaniesRaw:
         """The same methods, answering status, headers and the model (``RawResponse``)."""
         return CompaniesRaw(self)
 
-    @api_method
-    async def get(
-        self, id: str, *, timeout: float | None = None, deadline: float | None = None
-    ) -> Company:
-        """Fetch one company by id."""
-        return await self._get(id, locals())
 
     @api_method
     async def list(
@@ -101,13 +94,6 @@ class Companies(Service[Company]):
     ) -> Company:
         """Replace the company (PUT): the same required fields as ``create``."""
         return await self._write("PUT", locals(), id)
-
-    @api_method
-    async def delete(
-        self, id: str, *, timeout: float | None = None, deadline: float | None = None
-    ) -> None:
-        """Delete a company."""
-        await self._delete(id, locals())
 
 
 class CompaniesRaw(RawView[Companies]):

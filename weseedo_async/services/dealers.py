@@ -7,29 +7,22 @@ import builtins
 from .._resources import DEALERS
 from ..models import Dealer
 from ..models.inputs import ContactInput, NotificationContactInput
-from ._base import Requester, Service, api_method
+from ._base import Fetch, Remove, api_method
 from ._raw import RawView, raw_method
 
 __all__ = ["Dealers", "DealersRaw"]
 
 
-class Dealers(Service[Dealer]):
+class Dealers(Fetch[Dealer], Remove[Dealer]):
     """Dealers (reseller credentials)."""
 
-    def __init__(self, caller: Requester) -> None:
-        super().__init__(caller, DEALERS)
+    resource = DEALERS
 
     @property
     def with_raw_response(self) -> DealersRaw:
         """The same methods, answering status, headers and the model (``RawResponse``)."""
         return DealersRaw(self)
 
-    @api_method
-    async def get(
-        self, id: str, *, timeout: float | None = None, deadline: float | None = None
-    ) -> Dealer:
-        """Fetch one dealer by id."""
-        return await self._get(id, locals())
 
     @api_method
     async def list(
@@ -96,13 +89,6 @@ class Dealers(Service[Dealer]):
     ) -> Dealer:
         """Replace the dealer (PUT): the same required fields as ``create``."""
         return await self._write("PUT", locals(), id)
-
-    @api_method
-    async def delete(
-        self, id: str, *, timeout: float | None = None, deadline: float | None = None
-    ) -> None:
-        """Delete a dealer."""
-        await self._delete(id, locals())
 
 
 class DealersRaw(RawView[Dealers]):

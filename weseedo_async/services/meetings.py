@@ -9,29 +9,22 @@ from datetime import datetime
 from .._resources import MEETINGS
 from ..models import Meeting
 from ..models.inputs import InviteeInput
-from ._base import Requester, Service, api_method
+from ._base import Fetch, Remove, api_method
 from ._raw import RawView, raw_method
 
 __all__ = ["Meetings", "MeetingsRaw"]
 
 
-class Meetings(Service[Meeting]):
+class Meetings(Fetch[Meeting], Remove[Meeting]):
     """Personal meetings: create, get, list, delete (the API has no update)."""
 
-    def __init__(self, caller: Requester) -> None:
-        super().__init__(caller, MEETINGS)
+    resource = MEETINGS
 
     @property
     def with_raw_response(self) -> MeetingsRaw:
         """The same methods, answering status, headers and the model (``RawResponse``)."""
         return MeetingsRaw(self)
 
-    @api_method
-    async def get(
-        self, id: str, *, timeout: float | None = None, deadline: float | None = None
-    ) -> Meeting:
-        """Fetch one meeting by id."""
-        return await self._get(id, locals())
 
     @api_method
     async def list(
@@ -78,13 +71,6 @@ class Meetings(Service[Meeting]):
             )
         """
         return await self._write("POST", locals())
-
-    @api_method
-    async def delete(
-        self, id: str, *, timeout: float | None = None, deadline: float | None = None
-    ) -> None:
-        """Delete (cancel) a meeting."""
-        await self._delete(id, locals())
 
 
 class MeetingsRaw(RawView[Meetings]):

@@ -6,7 +6,7 @@ import builtins
 
 from .._resources import PACKAGES
 from ..models import Package
-from ._base import Requester, Service, api_method
+from ._base import Service, api_method
 from ._raw import RawView, raw_method
 
 __all__ = ["Packages", "PackagesRaw"]
@@ -15,8 +15,7 @@ __all__ = ["Packages", "PackagesRaw"]
 class Packages(Service[Package]):
     """Packages: read-only; needs dealer or reseller credentials."""
 
-    def __init__(self, caller: Requester) -> None:
-        super().__init__(caller, PACKAGES)
+    resource = PACKAGES
 
     @property
     def with_raw_response(self) -> PackagesRaw:

@@ -8,13 +8,13 @@ from collections.abc import Sequence
 from .._resources import SITES
 from ..models import Site
 from ..models.inputs import FontType
-from ._base import Requester, Service, api_method
+from ._base import Fetch, Remove, api_method
 from ._raw import RawView, raw_method
 
 __all__ = ["Sites", "SitesRaw"]
 
 
-class Sites(Service[Site]):
+class Sites(Fetch[Site], Remove[Site]):
     """Sites: a company's video-chat front door, with its agents and e-mail texts.
 
     ``logo`` and ``waitingroom_background`` are base64 images; ``videochat_font_type`` is
@@ -22,20 +22,13 @@ class Sites(Service[Site]):
     (default ``#000000``).
     """
 
-    def __init__(self, caller: Requester) -> None:
-        super().__init__(caller, SITES)
+    resource = SITES
 
     @property
     def with_raw_response(self) -> SitesRaw:
         """The same methods, answering status, headers and the model (``RawResponse``)."""
         return SitesRaw(self)
 
-    @api_method
-    async def get(
-        self, id: str, *, timeout: float | None = None, deadline: float | None = None
-    ) -> Site:
-        """Fetch one site by id."""
-        return await self._get(id, locals())
 
     @api_method
     async def list(
@@ -123,13 +116,6 @@ class Sites(Service[Site]):
     ) -> Site:
         """Replace the site (PUT): the same required fields as ``create``."""
         return await self._write("PUT", locals(), id)
-
-    @api_method
-    async def delete(
-        self, id: str, *, timeout: float | None = None, deadline: float | None = None
-    ) -> None:
-        """Delete a site."""
-        await self._delete(id, locals())
 
 
 class SitesRaw(RawView[Sites]):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .._resources import SMS
 from ..models import SmsResult
-from ._base import Requester, Service, api_method
+from ._base import Service, api_method
 from ._raw import RawView, raw_method
 
 __all__ = ["Sms", "SmsRaw"]
@@ -13,8 +13,7 @@ __all__ = ["Sms", "SmsRaw"]
 class Sms(Service[SmsResult]):
     """SMS to a meeting participant (the API sends at most one per participant)."""
 
-    def __init__(self, caller: Requester) -> None:
-        super().__init__(caller, SMS)
+    resource = SMS
 
     @property
     def with_raw_response(self) -> SmsRaw:

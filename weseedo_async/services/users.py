@@ -7,29 +7,22 @@ import builtins
 from .._resources import USERS
 from ..models import User
 from ..models.inputs import EntityRefInput, Locale, Role
-from ._base import Requester, Service, api_method
+from ._base import Fetch, Remove, api_method
 from ._raw import RawView, raw_method
 
 __all__ = ["Users", "UsersRaw"]
 
 
-class Users(Service[User]):
+class Users(Fetch[User], Remove[User]):
     """Users: agents, assistants, admins, dealer and reseller users."""
 
-    def __init__(self, caller: Requester) -> None:
-        super().__init__(caller, USERS)
+    resource = USERS
 
     @property
     def with_raw_response(self) -> UsersRaw:
         """The same methods, answering status, headers and the model (``RawResponse``)."""
         return UsersRaw(self)
 
-    @api_method
-    async def get(
-        self, id: str, *, timeout: float | None = None, deadline: float | None = None
-    ) -> User:
-        """Fetch one user by id."""
-        return await self._get(id, locals())
 
     @api_method
     async def list(
@@ -113,13 +106,6 @@ class Users(Service[User]):
     ) -> User:
         """Replace the user (PUT): the same required fields as ``create``."""
         return await self._write("PUT", locals(), id)
-
-    @api_method
-    async def delete(
-        self, id: str, *, timeout: float | None = None, deadline: float | None = None
-    ) -> None:
-        """Delete a user."""
-        await self._delete(id, locals())
 
 
 class UsersRaw(RawView[Users]):
