@@ -66,6 +66,7 @@ class SharedState:
         prefix: str,
         timeout: float = 0.05,
         clock: Any = time.monotonic,
+        meanwhile: str = "carrying on with this process's own token and rate gate",
     ) -> None:
         try:
             import redis.asyncio as aioredis
@@ -93,6 +94,7 @@ class SharedState:
             raise ValidationError("redis", "must be a URL or a redis.asyncio.Redis")
         self.prefix = prefix
         self._clock = clock
+        self._meanwhile = meanwhile  # what the outage WARNING says happens until Redis is back
         self._away_until = 0.0
         self._backoff = _BACKOFF_FIRST
         self._away = False
@@ -131,8 +133,8 @@ class SharedState:
         self.failures += 1
         if not self._away:
             _log.warning(
-                "Redis at %s is unavailable (%s): carrying on with this process's own token and "
-                "rate gate until it answers again", self.where, type(exc).__name__,
+                "Redis at %s is unavailable (%s): %s until it answers again",
+                self.where, type(exc).__name__, self._meanwhile,
             )
         else:
             self._backoff = min(self._backoff * 2, _BACKOFF_MAX)

@@ -31,6 +31,13 @@ entry is not looked up again, an edited entry is compared with the API again (by
 id, so a rename is an update, not a new entity), and every create's intent is on disk before it
 is sent.
 
+Many workers: :func:`submit` splits a plan into shards and enqueues them on Celery workers
+(``weseedo_async.celery``), with a journal shared in Redis (see ``docs/celery.md``)::
+
+    from weseedo_async.celery import app
+    async with await submit(app, plan, shards=16) as run:
+        report = await run.wait()
+
 A plan is validated entirely before any request (:class:`PlanError`, a ``ValidationError``).
 :func:`provision` runs a fixed pool of ``concurrency`` workers over a ready queue: a child starts
 as soon as its parent's id is known, a failure skips only its own subtree.
@@ -53,6 +60,7 @@ from ._report import (
     Started,
     Throttled,
 )
+from ._submit import RunProgress, Submission, submit
 
 __all__ = [
     "Change",
@@ -70,10 +78,13 @@ __all__ = [
     "ProvisionReport",
     "ReconcileError",
     "Retried",
+    "RunProgress",
     "Skipped",
     "Started",
+    "Submission",
     "Throttled",
     "Unmanaged",
     "preview",
     "provision",
+    "submit",
 ]

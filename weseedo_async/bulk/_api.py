@@ -17,6 +17,7 @@ from .._hooks import RetryEvent, ThrottleEvent
 
 if TYPE_CHECKING:
     from .._client import WeSeeDo
+    from .._config import Settings
 
 __all__ = ["STAT_NAMES", "Api", "Source", "ambiguous", "transient"]
 
@@ -44,6 +45,12 @@ class Api:
     def server(self) -> str | None:
         """The API base URL (recorded in the journal: ids mean nothing on another server)."""
         return str(getattr(self._client, "base_url", "")) or None
+
+    def settings(self) -> Settings:
+        """The client's settings (a distributed run names its target and seals its shards with
+        them; nothing is sent)."""
+        settings: Settings = self._client._core.settings
+        return settings
 
     def stats(self) -> dict[str, int]:
         """The client's request counters now."""

@@ -27,6 +27,12 @@ batch with a single ``write`` + ``fsync`` in a worker thread, and every worker w
 the batch waits for that flush. While one fsync runs, the next batch fills, so with N workers one
 fsync covers up to N intents instead of N fsyncs in a row. ``created`` and ``adopted`` records are
 not awaited: if one is lost in a crash, the rerun finds the entity by natural key.
+
+The role, for a run (``_run``): ``journaled`` and ``intents`` as read at open, ``recording``,
+``await intent(kind, key)`` before a create (its :class:`Claim` says whether to send it),
+``created``/``adopted`` after, ``await close()``. :class:`Journal` is the file's implementation;
+``_shared.SharedJournal`` is Redis', for many processes running one plan (it answers intents
+with claims that other processes hold or left behind).
 """
 
 from __future__ import annotations
@@ -37,11 +43,11 @@ import os
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from .._exceptions import WeSeeDoError
 
-__all__ = ["Journal", "JournalError", "Recorded"]
+__all__ = ["GO", "Claim", "Journal", "JournalError", "JournalRole", "Recorded", "TakenOver"]
 
 
 class JournalError(WeSeeDoError):
@@ -55,6 +61,45 @@ class Recorded(NamedTuple):
     kind: str
     id: str
     spec: str | None = None
+
+
+class TakenOver(WeSeeDoError):
+    """Why an entity is looked up before its create: the claim on it was taken over from a
+    process that stopped (died) after recording its intent, so its create may have been applied.
+    """
+
+
+class Claim(NamedTuple):
+    """What a journal answers an intent.
+
+    ``GO`` (the file journal's only answer): send the create. ``recorded``: another process of
+    the run has recorded the entity; use that, send nothing. ``uncertain``: send it only after a
+    lookup by natural key (see :class:`TakenOver`).
+    """
+
+    recorded: Recorded | None = None
+    uncertain: bool = False
+
+
+GO = Claim()
+
+
+class JournalRole(Protocol):
+    """What a run needs of a journal (see the module docstring)."""
+
+    journaled: dict[str, Recorded]
+    intents: dict[str, str]
+
+    @property
+    def recording(self) -> bool: ...
+
+    async def intent(self, kind: str, key: str) -> Claim: ...
+
+    def created(self, kind: str, key: str, id: str, spec: str | None = None) -> None: ...
+
+    def adopted(self, kind: str, key: str, id: str, spec: str | None) -> None: ...
+
+    async def close(self) -> None: ...
 
 
 class Journal:
@@ -75,6 +120,11 @@ class Journal:
         self._error: OSError | None = None
         #: fsyncs done, for measurements and tests.
         self.fsyncs = 0
+
+    @property
+    def recording(self) -> bool:
+        """Whether records are kept (a run computes their spec digests only then)."""
+        return self.path is not None
 
     # -- open / close ------------------------------------------------------------------------------
     def read(self, server: str | None = None) -> bytes | None:
@@ -166,10 +216,11 @@ class Journal:
             self._fd = None
 
     # -- records -----------------------------------------------------------------------------------
-    async def intent(self, kind: str, key: str) -> None:
-        """Record that ``key`` is about to be created; returns once the record is on disk."""
+    async def intent(self, kind: str, key: str) -> Claim:
+        """Record that ``key`` is about to be created; returns (:data:`GO`) once the record is on
+        disk: one process holds the file, so there is no one else to ask."""
         if self._fd is None:
-            return
+            return GO
         if self._error is not None:
             raise self._error
         waiter = asyncio.get_running_loop().create_future()
@@ -177,6 +228,7 @@ class Journal:
         self._waiters.append(waiter)
         self._kick()
         await waiter
+        return GO
 
     def created(self, kind: str, key: str, id: str, spec: str | None = None) -> None:
         """Record that this run created ``key`` as ``id``; durable with the next flush (see the

@@ -12,7 +12,7 @@ import time
 from typing import TYPE_CHECKING
 
 from ._api import Api
-from ._journal import Journal
+from ._journal import Journal, JournalRole
 from ._plan import Plan
 from ._report import Progress, ProgressCallback, ProvisionReport
 from ._run import Run
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
     from .._client import WeSeeDo
 
-__all__ = ["provision"]
+__all__ = ["converge", "provision"]
 
 
 async def provision(
@@ -84,11 +84,26 @@ async def _provision(
     concurrency: int, stop: asyncio.Event | None, drain_timeout: float, max_attempts: int,
     update: bool,
 ) -> ProvisionReport:  # fmt: skip
-    before = api.stats()  # the package listing and the token fetch count too
     journal = Journal(path)
     journal.open(server=api.server)
     try:
         journal.check_kinds({e.key: e.kind for e in plan})
+    except BaseException:
+        await journal.close()
+        raise
+    return await converge(api, plan, journal, progress, concurrency=concurrency, stop=stop,
+                          drain_timeout=drain_timeout, max_attempts=max_attempts, update=update)
+
+
+async def converge(
+    api: Api, plan: Plan, journal: JournalRole, progress: Progress, *, concurrency: int,
+    stop: asyncio.Event | None, drain_timeout: float, max_attempts: int, update: bool,
+) -> ProvisionReport:  # fmt: skip
+    """One run of ``plan`` with an open ``journal`` (a file's, or the shared one of a
+    distributed run: the caller chooses); the journal is closed whatever happens."""
+    before = api.stats()  # the package listing and the token fetch count too
+    started = time.monotonic()
+    try:
         packages = plan.package_ids(await api.package_ids()) if plan.package_names() else {}
         run = Run(api, plan, journal, progress, packages=packages, max_attempts=max_attempts,
                   update=update)

@@ -26,6 +26,10 @@ user's e-mail are settled by one fresh listing per group (kind, parent, rank), o
 the group is queued or being created (``_lookup.Batches``): found, adopted; not found, created
 again (at most ``max_attempts``); a 409 not found in its company is a conflict. A rerun, with or
 without the journal, finds by natural key whatever an interrupted run created.
+
+Many processes, one run (``_shared``): the journal's answer to an intent may be that another
+process recorded the entity (it is used, nothing is sent) or that a process which died had claimed
+it (it is looked up like an uncertain create, then created if missing).
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ import attrs
 from .._exceptions import ConflictError
 from ._api import Api, Source, ambiguous, transient
 from ._graph import Graph, is_root, root_parent
-from ._journal import Journal
+from ._journal import JournalRole, TakenOver
 from ._lookup import Batches, Group, Listings, sources
 from ._match import Index, drift, spec, usable_id
 from ._outcomes import Outcomes, message
@@ -90,7 +94,7 @@ class Run:
     """
 
     def __init__(
-        self, api: Api, plan: Plan, journal: Journal, progress: Progress, *,
+        self, api: Api, plan: Plan, journal: JournalRole, progress: Progress, *,
         packages: Mapping[str, str], max_attempts: int, update: bool,
     ) -> None:  # fmt: skip
         self.api = api
@@ -173,7 +177,7 @@ class Run:
         return create_args(entity, self.ids, package_id=package_id)
 
     def _spec(self, entity: Entity) -> str | None:
-        return spec(entity) if self.journal.path is not None else None
+        return spec(entity) if self.journal.recording else None
 
     # -- one entity --------------------------------------------------------------------------------
     def _ready(self, entity: Entity) -> None:
@@ -241,8 +245,20 @@ class Run:
             if last is not None:
                 self.progress.emit(Retried(entity.kind, key, attempt, type(last).__name__))
             try:
-                if attempt == 1 and key not in self.journal.intents:
-                    await self.journal.intent(entity.kind, key)
+                # After a takeover's lookup the claim is this run's already: no second intent.
+                if attempt == 1 and key not in self.journal.intents and not isinstance(
+                    last, TakenOver
+                ):
+                    claim = await self.journal.intent(entity.kind, key)
+                    if claim.recorded is not None:  # another process of the run made it
+                        self._resolve(entity, claim.recorded.id, "journal")
+                        return
+                    if claim.uncertain:  # its last holder died: it may exist, look first
+                        self.tries[key] = _Try(0, TakenOver(f"{entity.kind} {key!r}"))
+                        group = self.batches.park(key)  # looked up once it leaves (_handle)
+                        if self.pool.stopping:
+                            self.pool.put(URGENT, group)
+                        return
                 if self.progress.callback is not None:
                     self.progress.emit(Started(entity.kind, key, attempt))
                 new_id = await self.api.create(entity.kind, self._args(entity))

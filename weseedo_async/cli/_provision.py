@@ -62,6 +62,14 @@ def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
                         help="change the fields of existing entities that differ from the plan "
                              "(PATCH; only fields the plan gives, never a password)")
     add_journal_options(parser)
+    parser.add_argument("--celery", action="store_true",
+                        help="run the plan's shards on Celery workers (`celery -A "
+                             "weseedo_async.celery worker`), with one journal shared in Redis "
+                             "(WESEEDO_REDIS_URL, or the broker WESEEDO_CELERY_BROKER); the same "
+                             "command again resumes the same run (see docs/celery.md)")
+    parser.add_argument("--shards", type=positive_int, default=None, metavar="N",
+                        help="with --celery: split the plan into about N shards (default: one "
+                             "per dealer, very large dealers split, ~500 entities a shard)")
     parser.add_argument("--report", type=Path, metavar="PATH",
                         help="write the JSON report here (checked before anything is sent)")
     parser.add_argument("--dry-run", action="store_true",
@@ -117,6 +125,9 @@ class Options:
     """Draw bars (a terminal, and no log lines to interleave with them)."""
     update: bool = False
     """Patch the fields of existing entities that differ from the plan."""
+    celery: bool = False
+    """Run the shards on Celery workers (``_celery``)."""
+    shards: int | None = None
 
     @classmethod
     def from_args(cls, args: argparse.Namespace, streams: Streams) -> Options:
@@ -124,12 +135,19 @@ class Options:
             plan=args.plan, concurrency=args.concurrency, journal=journal_path(args),
             report=args.report, dry_run=args.dry_run, progress=not args.no_progress,
             live=streams.err.isatty() and not args.logging, update=args.update,
+            celery=args.celery, shards=args.shards,
         )
 
 
 def command(args: argparse.Namespace, streams: Streams) -> int:
     """Run ``weseedo provision`` (see the module docstring); answers the exit code."""
     options = Options.from_args(args, streams)
+    if options.celery:
+        from . import _celery
+
+        return _celery.command(args, streams, options)
+    if options.shards is not None:
+        raise CommandError("--shards needs --celery", ExitCode.USAGE)
     plan = load_plan(options.plan)
     if options.dry_run:
         target, has_credentials = preview(args)
