@@ -220,6 +220,22 @@ def test_max_rate_reaches_the_client(monkeypatch: pytest.MonkeyPatch) -> None:
     assert client._core.settings.max_rate == 12.5
 
 
+def test_redis_reaches_the_client_from_the_option_or_the_environment() -> None:
+    from weseedo_async.cli import build_parser
+    from weseedo_async.cli._target import connect
+
+    env = {"WESEEDO_CLIENT_ID": "a", "WESEEDO_CLIENT_SECRET": "b"}
+    args = build_parser().parse_args(["plan", EXAMPLE, "--redis", "redis://127.0.0.1:1/3"])
+    client = connect(args, env)
+    assert client._core.shared is not None
+    assert client._core.shared.where == "redis://127.0.0.1:1/3"
+    args = build_parser().parse_args(["plan", EXAMPLE])
+    shared = connect(args, env | {"WESEEDO_REDIS_URL": "redis://127.0.0.1:2/0"})._core.shared
+    assert shared is not None
+    assert shared.where == "redis://127.0.0.1:2/0"
+    assert connect(args, env)._core.shared is None
+
+
 def test_every_option_and_exit_code_is_documented(capsys: pytest.CaptureFixture[str]) -> None:
     from pathlib import Path
 

@@ -73,6 +73,9 @@ def add_target_options(parser: argparse.ArgumentParser) -> None:
     add("--max-rate", metavar="N", type=_positive_float, default=None,
         help="never send more than N requests per second (default: no cap; the client still "
              "follows the server's rate limits)")
+    add("--redis", metavar="URL", default=None,
+        help="share one token, rate budget and cool-down with every process using the same "
+             "credentials and Redis (default: WESEEDO_REDIS_URL; needs the redis extra)")
 
 
 def _positive_float(text: str) -> float:
@@ -142,7 +145,8 @@ def _environ(args: argparse.Namespace, environ: Mapping[str, str]) -> dict[str, 
 
 
 def _overrides(args: argparse.Namespace, **extra: Any) -> dict[str, Any]:
-    given = {"base_url": args.base_url, "token_url": args.token_url, "max_rate": args.max_rate}
+    given = {"base_url": args.base_url, "token_url": args.token_url, "max_rate": args.max_rate,
+             "redis": getattr(args, "redis", None)}
     return {k: v for k, v in given.items() if v is not None} | extra
 
 
