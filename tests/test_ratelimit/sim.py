@@ -125,9 +125,12 @@ async def bulk(
     seed: int = 0,
     rtt_jitter: float = 0.00005,
     max_attempts: int = 8,
+    stagger: float = 0.0,
 ) -> Outcome:
     """``n`` requests through ``gate`` to ``server`` (``epoch seconds -> (status, headers)``);
-    each leg of a round trip takes ``rtt / 2`` ± ``rtt_jitter`` seconds."""
+    each leg of a round trip takes ``rtt / 2`` ± ``rtt_jitter`` seconds. ``stagger``: sender
+    ``i`` starts ``i × stagger`` seconds in, as a real pool opens its connections one by one (the
+    first burst then spreads over time)."""
     rng = random.Random(seed)
     out = Outcome(n)
     todo = iter(range(n))
@@ -181,11 +184,13 @@ async def bulk(
             if retry_after is None:
                 await asyncio.sleep(rng.uniform(0, 0.1 * 2 ** (attempt - 1)))
 
-    async def sender() -> None:
+    async def sender(i: int) -> None:
+        if stagger:
+            await asyncio.sleep(i * stagger)
         for _ in todo:
             await one()
 
-    await asyncio.gather(*(sender() for _ in range(concurrency)))
+    await asyncio.gather(*(sender(i) for i in range(concurrency)))
     out.elapsed = loop.time() - start
     return out
 
@@ -210,12 +215,14 @@ def simulate(
     concurrency: int = 64,
     rtt: float = 0.002,
     seed: int = 0,
+    stagger: float = 0.0,
 ) -> Outcome:
     """One bulk run of ``n`` against ``shape``; ``make_gate(clock, wall)`` builds the gate."""
 
     async def main(loop: VirtualLoop) -> Outcome:
         gate = make_gate(loop.time, lambda: EPOCH + loop.time())
         server = bucket_server(shape.bucket(seed))
-        return await bulk(loop, gate, server, n=n, concurrency=concurrency, rtt=rtt, seed=seed)
+        return await bulk(loop, gate, server, n=n, concurrency=concurrency, rtt=rtt, seed=seed,
+                          stagger=stagger)
 
     return run(main)

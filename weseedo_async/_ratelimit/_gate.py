@@ -33,6 +33,7 @@ from collections.abc import Callable, Mapping
 from .._headers import RateLimitInfo, parse_rate_limit
 from .._retry import is_testing
 from . import _learner
+from ._drain import STEP
 from ._learner import BucketState
 from ._pacer import Pacer
 from ._quota import FixedWindowQuota
@@ -142,6 +143,8 @@ class RateGate:
             if now < pacer.ready_at():
                 return None
             pacer.take(now)
+            if self._bucket.phase == _learner.SEARCH:
+                _learner.sent(self._bucket, now)
         if quota is not None:
             quota.spend()
         self._in_flight += 1
@@ -159,8 +162,8 @@ class RateGate:
         if self._pacer.rate is not None:
             delay = max(delay, self._pacer.ready_at() - now)
             if self._bucket.phase == _learner.SEARCH:
-                # The pace keeps doubling while this task sleeps: look again soon.
-                delay = min(delay, _learner.DOUBLING / 8)
+                # The pace steps up while this task sleeps: look again at the next step.
+                delay = min(delay, STEP)
         return delay
 
     def _follow_learner(self, now: float) -> None:

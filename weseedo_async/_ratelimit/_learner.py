@@ -4,31 +4,30 @@ The model
 ---------
 A server that answers only Retry-After is taken to be a token bucket: it holds at most ``b``
 tokens, gains ``ρ`` per second, each accepted request takes one, a request that finds less than
-one is refused. The bucket's level is then a function of ``(ρ, b)`` and of what was sent when, so
-every verdict is an equation in two unknowns (solved in :mod:`._drain`):
+one is refused. Its level is then a function of ``(ρ, b)`` and of how many requests went out
+when, so every verdict is an equation in the two unknowns (solved in :mod:`._drain`):
 
-- a **refusal** says the bucket held less than a token when that request arrived — exactly
-  ``1 − ρ·wait`` when the server announced its wait to the millisecond;
-- between a bucket found empty and the next refusal, what it gained (``ρ`` per second, nothing
-  while full) equals what it gave (the accepted requests): the *drain equation*;
-- over any stretch, a bucket gives at most ``b + ρ·stretch``: what it accepted *proves* a rate.
+- a **refusal** says the bucket held less than a token when that request arrived — ``1 − ρ·wait``
+  when the server announced its wait exactly (to the millisecond, and shorter than a token);
+- the level is the least, over the moments the bucket was last full or empty, of what it held
+  then plus what it gained since less what it gave (the min-plus form of a bucket);
+- over any stretch a bucket gives at most ``b + ρ·stretch``: what it accepted *proves* a rate.
 
-The gate sends as a copy of the estimated bucket would let it, slower by :data:`SAFETY`, so the
-real one never runs dry. The estimate moves only on equations:
+The gate sends as a copy of the estimated bucket would let it — slower by :data:`SAFETY`,
+shallower by the depth's doubt — so the real one does not run dry:
 
 1. *Burst* (``IDLE``). Nothing known, nothing paced (an initial window aside). The first refusal
-   ends a burst from a rested bucket: what got through is ``b``, less what trickled in while the
-   burst went out (taken off once ``ρ`` is known).
-2. *Search* (``SEARCH``). After the pause the pace starts low (a burst per pause, or half of
-   ``1/wait`` when the wait was exact) and doubles every :data:`DOUBLING` seconds: below ``ρ`` the
-   bucket fills, above it drains, and the refusal comes when it is empty. With the pace curve,
-   the pause and ``b`` known, that is one equation in ``ρ``.
-3. *Hold* (``HOLD``). Paced at ``SAFETY × ρ`` with bursts of ``b``: if the estimate is right
-   nothing is refused and nothing more is learned. A refusal means it was high. If the bucket
-   was not full when sending resumed, only ``ρ`` is in the drain equation; if it was, the
-   surprise (how many tokens the model had left) is split between ``b`` and ``ρ`` by how far each
-   can be off — a token of depth against :data:`_RATE_DOUBT` of what the rate brought in — so a
-   refusal right after a pause corrects the depth, a late one the rate.
+   ends a burst from a rested bucket: what got through is ``b`` plus what trickled in while it
+   went out (``ρ`` times its span: solved together with the search below).
+2. *Search* (``SEARCH``). After the pause the pace starts low (the burst once per pause, or half
+   of ``1/wait`` when the wait was exact) and doubles every :data:`DOUBLING`
+   seconds in small steps, counting the requests that really went out. Below ``ρ`` the bucket
+   fills, above it drains; the refusal comes when it is empty: one equation in ``ρ``.
+3. *Hold* (``HOLD``). Paced at ``SAFETY × ρ``: if the estimate is right nothing is refused and
+   nothing more is learned. A refusal means the model was too generous by some tokens; the
+   estimate moves just far enough to allow it, the depth and the rate sharing the move by how
+   far each can be off (a token of depth against :data:`_RATE_DOUBT` of what the rate brought in
+   meanwhile): a refusal right after a pause corrects the depth, a late one the rate.
 4. *Faults are not limits*. A refusal at a pace below the rate the accepted requests prove
    cannot come from the bucket — unless its accounting is off by up to :data:`_NOISE` tokens and
    it is too shallow to absorb that. Its pause is kept; it teaches nothing.
@@ -38,16 +37,17 @@ real one never runs dry. The estimate moves only on equations:
 Only a refusal of a request sent after the last lesson's pause teaches anything: the requests
 already on the wire found the same empty bucket.
 
-Everything here is a function of ``(state, event, now)`` over :class:`BucketState`, a few
-numbers: the same model can be fed events from elsewhere (another process, a fleet) and be
-stored anywhere.
+Everything here is a function of ``(state, event, now)`` over :class:`BucketState` — a few
+numbers, and the counts at a search's last steps — so the same model can be fed events from
+elsewhere (another process, a fleet) and be stored anywhere.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 
-from ._drain import DOUBLING, MIN_RATE, exact_wait, hold_rate, search_rate
+from ._drain import DOUBLING, MIN_RATE, STEP, exact_wait, is_pause, search_rate, step_pace
 
 __all__ = [
     "CALM",
@@ -60,6 +60,7 @@ __all__ = [
     "accepted",
     "pace",
     "refused",
+    "sent",
 ]
 
 IDLE, SEARCH, HOLD = 0, 1, 2
@@ -68,7 +69,8 @@ IDLE, SEARCH, HOLD = 0, 1, 2
 SAFETY = 0.9
 #: seconds without a refusal after which the search for a higher limit starts again
 CALM = 60.0
-#: when the server gives no usable Retry-After, the search assumes this pause for its first pace
+#: when the server gives no usable Retry-After (or one too short to read), the search assumes
+#: this pause for its first pace
 _DEFAULT_PAUSE = 1.0
 # The most a bucket's own accounting is taken to be off (tokens, either way); refusals beyond
 # what that explains are faults, not the limit.
@@ -76,14 +78,23 @@ _NOISE = 0.5
 # How far the estimates may be off after a search: a token of depth, a share of the rate.
 _DEPTH_DOUBT = 1.0
 _RATE_DOUBT = 0.05
+# Requests the copy's bursts fall short of the estimated depth: its doubt, either way.
+_BURST_MARGIN = 2.0 * _DEPTH_DOUBT
+# Slots a search may catch up on.
+_SEARCH_SLACK = 1.0
+# Rounds to make the first burst's depth and the first search's rate agree.
+_JOINT_ROUNDS = 8
+# Steps of a search remembered (three doublings): the bucket was last full at one of them.
+_MARKS = 24
 
 
 class BucketState:
     """What the learner knows about the server's bucket; numbers only."""
 
     __slots__ = (
-        "burst", "burst_until", "empty_at", "first_sent", "gap_ok", "last_refusal", "ok", "phase",
-        "proven", "proven_from", "ramp_from", "rate", "resume_at", "search_start", "total_ok",
+        "burst", "burst_until", "empty_at", "first_sent", "gap_ok", "last_refusal", "marks", "ok",
+        "phase", "proven", "proven_from", "ramp_from", "rate", "resume_at", "search_start",
+        "sent", "step_end", "total_ok",
     )
 
     def __init__(self) -> None:
@@ -103,9 +114,13 @@ class BucketState:
         self.ok = 0
         #: accepted requests sent between ``empty_at`` and ``resume_at`` (already on the wire)
         self.gap_ok = 0
-        #: SEARCH: the pace at ``search_start``
+        #: SEARCH: the pace of its first step, when it began, the requests sent since, when the
+        #: next step begins, and ``(seconds in, requests sent before)`` at its last steps
         self.ramp_from = 0.0
         self.search_start = 0.0
+        self.sent = 0
+        self.step_end = 0.0
+        self.marks: list[tuple[float, float]] = []
         self.last_refusal = -math.inf
         #: accepted requests since ``proven_from`` (the first search), and the best rate they
         #: prove: over any stretch a bucket gives at most ``b + ρ·stretch``
@@ -115,7 +130,10 @@ class BucketState:
 
     def as_dict(self) -> dict[str, float]:
         """The state as plain numbers (for logs, tests, or a shared store)."""
-        return {name: float(getattr(self, name)) for name in self.__slots__}
+        out = {name: float(getattr(self, name)) for name in self.__slots__ if name != "marks"}
+        for i, (at, before) in enumerate(self.marks):
+            out[f"mark{i}_at"], out[f"mark{i}_sent"] = at, before
+        return out
 
 
 def accepted(state: BucketState, sent_at: float) -> None:
@@ -135,6 +153,41 @@ def accepted(state: BucketState, sent_at: float) -> None:
         state.first_sent = sent_at
 
 
+def sent(state: BucketState, now: float) -> None:
+    """A request went out at ``now`` (counted while searching: the equation needs the requests
+    that really went out, which a busy event loop sends later than the pace allowed)."""
+    if state.phase != SEARCH or now < state.search_start:
+        return
+    if now >= state.step_end:
+        # The pace steps up with this request: the bucket may last have been full just before
+        # it (a bucket that is full when a step ends stays full until a request takes a token).
+        state.marks.append((now - state.search_start, float(state.sent)))
+        if len(state.marks) > _MARKS:
+            del state.marks[0]
+        while state.step_end <= now:
+            state.step_end += STEP
+    state.sent += 1
+
+
+def _start_search(state: BucketState, at: float, ramp_from: float) -> None:
+    state.phase = SEARCH
+    state.ramp_from = ramp_from
+    state.search_start = at
+    state.step_end = at + STEP
+    state.sent = 0
+    state.marks = []
+
+
+def _sent_before(state: BucketState, at: float, now: float) -> float:
+    """Requests the search had sent before ``at`` (between two counts, at an even pace)."""
+    t = at - state.search_start
+    points = [(0.0, 0.0), *state.marks, (now - state.search_start, float(state.sent))]
+    for (t0, n0), (t1, n1) in itertools.pairwise(points):
+        if t0 <= t <= t1:
+            return n0 if t1 <= t0 else n0 + (n1 - n0) * (t - t0) / (t1 - t0)
+    return float(state.sent) if t > 0 else 0.0
+
+
 def refused(state: BucketState, sent_at: float, pause: float | None, now: float) -> bool:
     """A request sent at ``sent_at`` was refused at ``now`` with Retry-After ``pause`` seconds
     (None: no usable advice). Updates the estimate; returns whether it taught anything."""
@@ -143,7 +196,8 @@ def refused(state: BucketState, sent_at: float, pause: float | None, now: float)
         # On the wire before the last lesson: the same empty bucket, nothing new about ρ — but
         # for the first search's start, whose bound is ρ ≤ 1/wait, the longest wait is tightest.
         if exact is not None and state.phase == SEARCH and state.rate == 0.0:
-            state.ramp_from = min(state.ramp_from, 0.5 / exact)
+            start = 0.5 / exact
+            state.ramp_from = min(state.ramp_from, start) if state.ramp_from else start
         return False
     wait = pause if pause is not None and pause > 0 else 0.0
     cool = state.resume_at - state.empty_at
@@ -155,32 +209,47 @@ def refused(state: BucketState, sent_at: float, pause: float | None, now: float)
         # The next token comes within an exactly announced wait: ρ ≤ 1/wait. Start below that,
         # so the search runs long enough to be measured. Otherwise the first pace is set when
         # the search begins (see pace()), once the burst's late replies are in.
-        state.ramp_from = 0.5 / exact if exact is not None else 0.0
-        state.phase = SEARCH
+        _start_search(state, now + wait, 0.5 / exact if exact is not None else 0.0)
     elif state.phase == SEARCH:
+        t = sent_at - state.search_start
+        before = _sent_before(state, sent_at, now)
+        step = step_pace(state.ramp_from, t)
+        args = (state.marks, t, before, cool, state.gap_ok)
         if state.rate == 0.0:
             state.proven_from = state.search_start
-            # The first search also pins the depth (two passes: the depth and the rate the
-            # search finds depend on each other a little).
-            state.burst = max(1.0, state.burst)
-            rate = search_rate(state.ramp_from, elapsed, cool, state.gap_ok, state.burst, exact)
-            state.burst = _first_depth(state, rate)
-        state.rate = search_rate(state.ramp_from, elapsed, cool, state.gap_ok, state.burst,
-                                 exact)
+            # The first search also pins the depth: the burst's count less what trickled in
+            # while it went out, at the rate this search finds — which depends on the depth.
+            # Both equations hold at once: iterate to where they agree.
+            counted, depth = state.burst, max(1.0, state.burst)
+            for _ in range(_JOINT_ROUNDS):
+                state.burst = counted
+                again = _first_depth(state, search_rate(*args, depth, step, exact))
+                if abs(again - depth) < 0.5:
+                    break
+                depth = again
+            state.burst = depth
+        state.rate = search_rate(*args, state.burst, step, exact)
         state.phase = HOLD
     else:
-        if sent_at > state.proven_from:
-            state.proven = max(state.proven, (state.total_ok - state.burst) /
-                               (sent_at - state.proven_from))
+        _prove(state, sent_at)
         if _is_fault(state):
             return False
         _hold_lesson(state, elapsed, cool, exact)
     state.empty_at = sent_at
     state.gap_ok = 0
-    state.resume_at = state.search_start = now + wait
+    state.resume_at = now + wait
     state.ok = 0
     state.last_refusal = now
     return True
+
+
+def _prove(state: BucketState, now: float) -> None:
+    """Raise the proven rate: over any stretch a bucket gives at most its depth plus its rate
+    times the stretch. The stretch is everything since the first search: long enough that an
+    error in the depth hardly matters, and true of a bucket other clients share as well."""
+    if now > state.proven_from:
+        state.proven = max(state.proven,
+                           (state.total_ok - state.burst) / (now - state.proven_from))
 
 
 def _first_depth(state: BucketState, rate: float) -> float:
@@ -201,34 +270,43 @@ def _is_fault(state: BucketState) -> bool:
 
 
 def _hold_lesson(state: BucketState, elapsed: float, cool: float, exact: float | None) -> None:
-    """Correct ``(ρ, b)`` after a refusal while holding."""
-    if exact is not None and state.rate * exact > 1.0:
-        exact = None  # longer than a token interval: a fixed pause, not a measurement
+    """Correct ``(ρ, b)`` after a refusal while holding.
+
+    The *surprise* is how many tokens the model had the bucket hold when the refused request
+    came, beyond the under-one-token the refusal says: the estimate is moved just far enough
+    for the refusal to be possible, the depth and the rate each taking a share by how far it
+    can be off (:func:`_shares`). A short stretch says little about the rate: its surprise goes
+    to the depth, unless the depth is already one.
+    """
+    if exact is not None and is_pause(state.rate, exact):
+        exact = None
     span = elapsed + (exact or 0.0)
-    if state.rate * cool - state.gap_ok < state.burst:
-        # Not full when sending resumed: only ρ is in the equation.
-        state.rate = min(state.rate, hold_rate(state.ok, elapsed, cool, state.gap_ok,
-                                               state.burst, exact))
+    refill = state.rate * cool - state.gap_ok
+    if refill < state.burst:
+        # Not full when sending resumed: the depth is not in the equation, and the rate acted
+        # over the whole stretch since the bucket was found empty.
+        surprise = refill + state.rate * span - state.ok - 1.0
+        stretch, depth_doubt = cool + span, 0.0
+    else:
+        surprise = state.burst + state.rate * span - state.ok - 1.0
+        # A bucket holds at least one token: at a depth of one, the depth cannot be the cause.
+        stretch, depth_doubt = span, _DEPTH_DOUBT if state.burst > 1.0 else 0.0
+    if surprise <= 0:
         return
-    # Full when sending resumed: what the model says was left when the refused request came,
-    # beyond the under-one-token the refusal says, is shared between the two unknowns by how
-    # much each could be off.
-    excess = state.burst + state.rate * span - state.ok - 1.0
-    if excess <= 0:
-        return
-    # A bucket holds at least one token: what the depth cannot take, the rate must.
-    to_depth = min(_depth_share(state.rate * span) * excess, state.burst - 1.0)
-    state.burst -= to_depth
-    if span > 0:
-        state.rate = max(MIN_RATE, state.rate - (excess - to_depth) / span)
+    to_depth, to_rate = _shares(depth_doubt, _RATE_DOUBT * state.rate, stretch)
+    state.burst = max(1.0, state.burst - to_depth * surprise)
+    state.rate = max(MIN_RATE, state.rate - to_rate * surprise)
 
 
-def _depth_share(refilled: float) -> float:
-    """The share of a refusal's surprise put on the depth rather than the rate, when the model
-    had ``refilled`` tokens coming in over the stretch: a token of doubt in the depth against
-    :data:`_RATE_DOUBT` of what the rate brought (a short stretch says little about the rate)."""
-    depth = _DEPTH_DOUBT**2
-    return depth / (depth + (_RATE_DOUBT * refilled) ** 2)
+def _shares(depth_doubt: float, rate_doubt: float, stretch: float) -> tuple[float, float]:
+    """How much of a surprise of one token to take off the depth, and off the rate (per
+    second), when they can be off by ``depth_doubt`` tokens and ``rate_doubt`` per second and
+    the rate acted over ``stretch`` seconds: the smallest move, weighted by those doubts, that
+    makes the refusal possible."""
+    depth, rate = depth_doubt**2, (rate_doubt * stretch) ** 2
+    if rate == 0:
+        return (1.0 if depth else 0.0), 0.0
+    return depth / (depth + rate), rate / (depth + rate) / stretch
 
 
 def pace(state: BucketState, now: float) -> tuple[float, float] | None:
@@ -239,22 +317,25 @@ def pace(state: BucketState, now: float) -> tuple[float, float] | None:
     if phase == HOLD and now - state.last_refusal >= CALM:
         # Long calm: look for a higher limit, starting from where we are. The bucket has been
         # filling since it was last empty, by what it gained less what it let through.
-        state.phase = phase = SEARCH
-        state.ramp_from = SAFETY * state.rate
+        _start_search(state, now, SAFETY * state.rate)
+        phase = SEARCH
         state.gap_ok += state.ok
         state.ok = 0
-        state.resume_at = state.search_start = now
+        state.resume_at = now
     if phase == SEARCH:
         if state.ramp_from == 0.0:
             # A guess well below any rate that could have refilled the burst within the pause,
             # fixed when the search begins (the burst's late replies are in by then).
-            pause = state.resume_at - state.last_refusal
-            start = max(1.0, state.burst) / (pause if pause > 0 else _DEFAULT_PAUSE)
+            # (A pause shorter than a second here is one too coarse to be read exactly.)
+            pause = max(state.resume_at - state.last_refusal, _DEFAULT_PAUSE)
+            start = max(1.0, state.burst) / pause
             if now < state.search_start:
-                return start, 1.0
+                return start, _SEARCH_SLACK
             state.ramp_from = start
-        elapsed = max(0.0, now - state.search_start)
-        rate = state.ramp_from * math.pow(2.0, elapsed / DOUBLING)
-        # While searching, no bursts: the drain equation assumes the pace curve was followed.
-        return max(rate, MIN_RATE), 1.0
-    return max(SAFETY * state.rate, MIN_RATE), max(1.0, state.burst)
+        rate = step_pace(state.ramp_from, now - state.search_start)
+        # While searching, no bursts — the drain equation assumes the pace curve was followed —
+        # but one slot of slack, so a send that was late (a busy event loop) is made up for.
+        return max(rate, MIN_RATE), _SEARCH_SLACK
+    # The copy stays behind the real bucket: slower by SAFETY, shallower by the depth's doubt
+    # (either way): an opening burst one request too deep costs a whole pause.
+    return max(SAFETY * state.rate, MIN_RATE), max(1.0, state.burst - _BURST_MARGIN)
