@@ -19,7 +19,7 @@ from pathlib import Path
 
 from . import _harness
 from .report import ScenarioResult, chart, markdown
-from .scenarios import BY_KEY, SCENARIOS, checks
+from .scenarios import BY_KEY, FAMILY, FAMILY_SCENARIOS, SCENARIOS, checks
 
 HERE = Path(__file__).resolve().parent
 STANDIN_NOTE = "developer stand-in (NOT the sandbox; not results)"
@@ -36,9 +36,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     p.add_argument("--quick", action="store_true", help="smaller N, one round: under a minute")
     p.add_argument(
-        "--scenario", action="append", choices=[s.key for s in SCENARIOS], metavar="NAME",
-        help="run only this scenario (repeatable): " + ", ".join(s.key for s in SCENARIOS),
+        "--scenario", action="append", choices=[s.key for s in SCENARIOS] + [FAMILY],
+        metavar="NAME",
+        help="run only this scenario (repeatable; 'family' = all the family-* shapes): "
+        + ", ".join(s.key for s in SCENARIOS),
     )  # fmt: skip
+    p.add_argument(
+        "--baseline", metavar="PATH",
+        help="also run weseedo from another checkout (a directory holding weseedo_async/) in "
+        "the same rounds, as 'weseedo (baseline)'",
+    )
     p.add_argument("--rounds", type=int, help="rounds per scenario (default: quick 1, full 3)")
     p.add_argument("--out", type=Path, default=HERE, help="where RESULTS.md and results.png go")
     p.add_argument("--no-chart", action="store_true")
@@ -48,7 +55,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )  # fmt: skip
     args = p.parse_args(argv)
     rounds = max(1, args.rounds or (1 if args.quick else 3))
-    chosen = [BY_KEY[k] for k in args.scenario] if args.scenario else list(SCENARIOS)
+    keys = [k for name in args.scenario or [] for k in (
+        [f.key for f in FAMILY_SCENARIOS] if name == FAMILY else [name])]
+    chosen = [BY_KEY[k] for k in dict.fromkeys(keys)] if keys else list(SCENARIOS)
+    baseline = str(Path(args.baseline).resolve()) if args.baseline else None
 
     def log(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
@@ -61,7 +71,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         n_rounds = rounds if args.rounds or args.quick else rounds + scenario.extra_rounds
         try:
             rows, raw = _harness.run_scenario(
-                scenario, quick=args.quick, rounds=n_rounds, standin=args.standin, log=log
+                scenario, quick=args.quick, rounds=n_rounds, standin=args.standin, log=log,
+                baseline=baseline,
             )
         except _harness.ServerError as exc:
             log(f"  server failed: {exc}")
@@ -75,7 +86,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     header = [
         f"Generated {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z} by "
         f"`python -m benchmarks{' --quick' if args.quick else ''}"
-        f"{''.join(f' --scenario {s.key}' for s in chosen) if args.scenario else ''}` "
+        f"{''.join(f' --scenario {s.key}' for s in chosen) if args.scenario else ''}"
+        f"{' --baseline ' + args.baseline if args.baseline else ''}` "
         f"in {elapsed:.0f} s: {rounds} round(s) per scenario unless noted, clients interleaved, "
         "medians.",
         "",

@@ -232,6 +232,7 @@ def run_worker(
     prefix: str,
     deadline_s: float,
     start_at: float = 0.0,
+    pythonpath: str | None = None,
 ) -> dict[str, Any]:
     info = server.info
     options = {
@@ -244,14 +245,17 @@ def run_worker(
     }  # fmt: skip
     # --name=value: a generated secret may start with "-", which argparse would take for a flag
     cmd = [sys.executable, "-m", "benchmarks._worker", *(f"--{k}={v}" for k, v in options.items())]
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    # A baseline checkout goes first on the path (and is the working directory, which Python
+    # puts before it), so its weseedo_async is the one imported; benchmarks come from ROOT.
+    path = str(ROOT) if pythonpath is None else os.pathsep.join((pythonpath, str(ROOT)))
+    env = {**os.environ, "PYTHONPATH": path}
     wait = max(0.0, start_at - time.time())
     try:
         proc = subprocess.run(  # noqa: S603 - our own interpreter and module, fixed args
             cmd,
             capture_output=True,
             text=True,
-            cwd=ROOT,
+            cwd=pythonpath or ROOT,
             env=env,
             timeout=wait + deadline_s + 30,
             check=False,
@@ -266,6 +270,20 @@ def run_worker(
                 break
     tail = (proc.stderr or proc.stdout)[-400:].strip().replace("\n", " | ")
     return {"status": "error", "note": f"worker exit {proc.returncode}: {tail}"}
+
+
+def episodes(entries: list[dict[str, Any]], round_trip_s: float) -> tuple[int, int]:
+    """(429s of the first episode, 429s after it) from the sandbox's journal of one run.
+
+    The first episode is what the client sent before the first 429 could teach it anything: the
+    requests that reached the server within a few round trips of the first refusal.
+    """
+    refused = sorted(e["time"] for e in entries if e.get("status") == 429)
+    if not refused:
+        return 0, 0
+    horizon = refused[0] + 3 * round_trip_s
+    first = sum(1 for t in refused if t <= horizon)
+    return first, len(refused) - first
 
 
 def next_boundary(window_s: float, margin_s: float) -> float:
@@ -292,12 +310,13 @@ def losses(scenario: Scenario, n: int, server: Mapping[str, Any]) -> int:
 
 
 def run_scenario(
-    scenario: Scenario, *, quick: bool, rounds: int, standin: bool, log: Log
+    scenario: Scenario, *, quick: bool, rounds: int, standin: bool, log: Log,
+    baseline: str | None = None,
 ) -> tuple[list[Summary], list[dict[str, Any]]]:
     """All rounds of one scenario; returns the per-label summaries and every raw run record."""
     n = scenario.size(quick)
     deadline = scenario.deadline_quick_s if quick else scenario.deadline_s
-    specs = scenario.runs(quick)
+    specs = scenario.runs(quick, baseline)
     server = ServerProcess(scenario.server_args(quick), standin=standin)
     records: list[dict[str, Any]] = []
     try:
@@ -312,17 +331,22 @@ def run_scenario(
                 server.reset()  # entities, faults, counters
                 if spec.faults and scenario.faults:
                     server.admin("POST", "faults", list(scenario.faults))
-                send_s = server.probe() if window else 0.0
+                send_s = server.probe() if window or scenario.is_family else 0.0
                 dealer, package = server.setup()
                 before = server.counts()
                 cpu_before = server.cpu_seconds()
                 start_at = next_boundary(window[0], 0.8) if window else 0.0
                 result = run_worker(
                     server, scenario, spec.client, n=n, dealer=dealer, package=package,
-                    prefix=f"b{r}{spec.client[:3]}", deadline_s=deadline, start_at=start_at,
+                    prefix=f"b{r}{spec.label[:3]}{len(spec.label)}", deadline_s=deadline,
+                    start_at=start_at, pythonpath=spec.pythonpath,
                 )  # fmt: skip
                 cpu_after = server.cpu_seconds()
                 delta = _stats.delta(server.counts(), before)
+                if scenario.is_family:
+                    journal = server.admin("GET", f"journal?since={before['requests']}")
+                    first, later = episodes(list(journal or []), send_s)
+                    result.setdefault("extra", {}).update(first_429s=first, later_429s=later)
                 record: dict[str, Any] = {
                     "scenario": scenario.key, "round": r, "label": spec.label,
                     "client": spec.client,

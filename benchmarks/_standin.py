@@ -271,6 +271,9 @@ def main() -> None:
     p.add_argument("--latency-ms", type=float, default=0.0)
     p.add_argument("--rate-limit", type=float, default=0.0)
     p.add_argument("--burst", type=int, default=1)
+    # The limiter family's knobs are accepted and ignored: the stand-in has one bucket shape.
+    p.add_argument("--retry-after-fractional", action="store_true")
+    p.add_argument("--bucket-jitter", type=float, default=0.0)
     p.add_argument("--window", default="")
     p.add_argument("--rate-headers", action="store_true")
     p.add_argument("--token-ttl", type=float, default=3600.0)

@@ -49,7 +49,7 @@ def table(result: ScenarioResult) -> str:
         ratio = "—" if row.ratio is None else f"{'> ' if row.bound else ''}{row.ratio:.2f}x"
         wall = f"{'> ' if row.bound else ''}{_f(row.wall_s)}" if row.wall_s is not None else "—"
         cells = [
-            f"**{row.label}**" if row.client == "weseedo" else row.label,
+            f"**{row.label}**" if row.label == "weseedo" else row.label,
             _status(row), str(row.n), wall, _f(row.floor_s), ratio, _i(row.requests),
             _i(row.throttled), _i(row.retries), _i(row.token_requests), _i(row.duplicates),
             _i(row.losses), _f(row.peak_rss_mb, 0),
@@ -89,6 +89,10 @@ def markdown(results: Sequence[ScenarioResult], header: Sequence[str]) -> str:
             knobs.append(f"windows of {window[0]} s / {window[1]} requests")
         if s.rate:
             knobs.append(f"token bucket {s.rate[0]:g}/s burst {s.rate[1]}")
+            if s.retry_after_fractional:
+                knobs.append("Retry-After to the millisecond")
+            if s.bucket_jitter:
+                knobs.append(f"±{s.bucket_jitter:g} tokens of jitter")
         if s.faults:
             knobs.append(
                 "faults "

@@ -3,7 +3,8 @@
 ::
 
     python -m weseedo_async.sandbox [--host 127.0.0.1] [--port 0] [--seed N] [--latency-ms F]
-        [--jitter-ms F] [--rate-limit R[/s]] [--burst B] [--window SECONDS:COUNT] [--rate-headers]
+        [--jitter-ms F] [--rate-limit R[/s]] [--burst B] [--retry-after-fractional]
+        [--bucket-jitter TOKENS] [--window SECONDS:COUNT] [--rate-headers]
         [--retry-after-date] [--token-ttl S] [--token-expires-in] [--journal-limit N]
         [--client-id ID] [--client-secret SECRET] [--fault KIND:PROB[:op-or-path]]...
         [--webhook-url URL] [--webhook-backoff S] [--webhook-timeout S] [--json]
@@ -79,6 +80,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--rate-limit", type=_rate, default=None, metavar="R/s",
         help="token bucket: R requests per second (Retry-After in whole seconds)")
     add("--burst", type=int, default=1, help="token bucket size (with --rate-limit)")
+    add("--retry-after-fractional", action="store_true",
+        help="token bucket: Retry-After to the millisecond instead of whole seconds rounded up")
+    add("--bucket-jitter", type=float, default=0.0, metavar="TOKENS",
+        help="token bucket: each decision reads the bucket off by up to ± TOKENS")
     add("--window", type=_window, default=None, metavar="SECONDS:COUNT",
         help="fixed windows aligned to the clock, e.g. 2:400")
     add("--rate-headers", action="store_true", help="X-RateLimit-* headers on every reply")
@@ -105,7 +110,11 @@ def sandbox_from_args(args: argparse.Namespace) -> Sandbox:
     # Plain numbers, not limiter objects, so the Sandbox checks their ranges.
     limiter: Any = None
     if args.rate_limit is not None:
-        limiter = (args.rate_limit, args.burst)
+        limiter = {
+            "type": "token_bucket", "rate": args.rate_limit, "burst": args.burst,
+            "retry_after": "fractional" if args.retry_after_fractional else "whole",
+            "jitter": args.bucket_jitter, "seed": args.seed,
+        }
     sb = Sandbox(
         host=args.host, port=args.port, seed=args.seed, latency=args.latency_ms / 1000.0,
         jitter=args.jitter_ms / 1000.0, rate_limit=limiter, window=args.window,

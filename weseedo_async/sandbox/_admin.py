@@ -12,7 +12,8 @@ drive a running sandbox. No bearer token; served to loopback clients only.
 ``GET stats``             counters (see :meth:`Sandbox.stats`)
 ``POST credentials``      ``{"entity_type": "dealer"|"company"|"reseller", "entity_id"}``
 ``POST config``           any of ``latency``, ``jitter`` (seconds), ``rate_limit``
-                          (``{"type": "token_bucket", "rate", "burst"}`` or ``{"type":
+                          (``{"type": "token_bucket", "rate", "burst", "retry_after":
+                          "whole"|"fractional", "jitter": tokens, "seed"}`` or ``{"type":
                           "fixed_window", "seconds", "count"}`` or null), ``rate_headers``,
                           ``retry_after_date``, ``token_ttl``
 ========================  =======================================================================

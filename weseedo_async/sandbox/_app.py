@@ -61,7 +61,10 @@ def _abort(request: web.Request) -> web.Response:
     return web.Response(status=599)
 
 
-def _retry_after(seconds: float, as_date: bool) -> str:
+def _retry_after(seconds: float, as_date: bool, fractional: bool = False) -> str:
+    if fractional and not as_date:
+        # Milliseconds rounded up, never 0: "0" would tell a client to come back at once.
+        return f"{max(1, math.ceil(seconds * 1000.0 - 1e-6)) / 1000.0:.3f}"
     whole = max(1, math.ceil(seconds))
     if as_date:
         return email.utils.formatdate(math.ceil(time.time()) + whole, usegmt=True)
@@ -232,7 +235,9 @@ class Engine:
 
     def _throttle(self, verdict: Verdict) -> web.Response:
         response = self._error(429, "Too many requests, slow down", "rate_limit")
-        response.headers["Retry-After"] = _retry_after(verdict.retry_after, self.retry_after_date)
+        response.headers["Retry-After"] = _retry_after(
+            verdict.retry_after, self.retry_after_date, verdict.fractional
+        )
         return response
 
     async def _before(self, request: web.Request, fault: Fault) -> web.Response:

@@ -9,24 +9,31 @@ quota whose window end the server announces.
 from __future__ import annotations
 
 import math
+import random
 from typing import Any, Protocol
 
 __all__ = ["FixedWindow", "Limiter", "TokenBucket", "Verdict"]
 
 
 class Verdict:
-    """One admission decision; ``reset`` is epoch seconds, ``retry_after`` seconds from now."""
+    """One admission decision; ``reset`` is epoch seconds, ``retry_after`` seconds from now.
 
-    __slots__ = ("allowed", "limit", "remaining", "reset", "retry_after")
+    ``fractional`` asks for Retry-After in milliseconds' precision instead of whole seconds
+    rounded up (see ``_retry_after`` in ``_app.py``).
+    """
+
+    __slots__ = ("allowed", "fractional", "limit", "remaining", "reset", "retry_after")
 
     def __init__(
-        self, allowed: bool, limit: int, remaining: int, reset: float, retry_after: float
+        self, allowed: bool, limit: int, remaining: int, reset: float, retry_after: float,
+        fractional: bool = False,
     ) -> None:
         self.allowed = allowed
         self.limit = limit
         self.remaining = remaining
         self.reset = reset
         self.retry_after = retry_after
+        self.fractional = fractional
 
     def headers(self) -> dict[str, str]:
         """The ``X-RateLimit-*`` headers for this decision (Reset in whole epoch seconds)."""
@@ -49,36 +56,77 @@ class Limiter(Protocol):
         ...
 
 
+RETRY_AFTER = ("whole", "fractional")
+# Float sums of 1/rate drift by ulps; a request on the exact tick must not be refused for it.
+_TICK_SLACK = 1e-9
+
+
 class TokenBucket:
     """``rate`` requests per second on average, bursts of up to ``burst``.
+
+    ``retry_after``: ``"whole"`` (default) announces the wait in whole seconds rounded up, as most
+    servers do (RFC 9110 delta-seconds); ``"fractional"`` announces it to the millisecond.
+
+    ``jitter`` (in tokens): each decision reads the bucket off by up to ± that many tokens
+    (uniform, drawn from ``random.Random(seed)``), as a limiter spread over nodes whose clocks or
+    counters disagree a little does. The long-run rate stays ``rate``; only single decisions
+    wobble. With ``burst=1`` a jitter ``j`` refuses a client pacing at ``p`` unless
+    ``1/p - 1/rate`` exceeds about ``1.6 j / rate`` (for ≤ 2% refusals).
+
+    Kept as a theoretical arrival time (GCRA), which is the same bucket as counting tokens but
+    stays exact when a jittered clock reading runs backwards.
 
     >>> bucket = TokenBucket(200, 10)   # 200 req/s, 10 at once
     """
 
-    def __init__(self, rate: float, burst: int = 1) -> None:
+    def __init__(
+        self, rate: float, burst: int = 1, *, retry_after: str = "whole", jitter: float = 0.0,
+        seed: int = 0,
+    ) -> None:
         if rate <= 0 or burst < 1:
             raise ValueError("rate must be > 0 and burst >= 1")
+        if retry_after not in RETRY_AFTER:
+            raise ValueError(f"retry_after must be one of {', '.join(RETRY_AFTER)}")
+        if jitter < 0:
+            raise ValueError("jitter must be >= 0")
         self.rate = float(rate)
         self.burst = int(burst)
-        self._tokens = float(burst)
-        self._last: float | None = None
+        self.retry_after = retry_after
+        self.jitter = float(jitter)
+        self.seed = seed
+        self._interval = 1.0 / self.rate
+        # Arrivals earlier than `_tat - _tolerance` find no token (the bucket starts full).
+        self._tolerance = (self.burst - 1) * self._interval
+        self._tat = -math.inf
+        self._rng = random.Random(seed)
 
     def admit(self, now: float) -> Verdict:
         """Take a token if one is there; otherwise say when the next one will be."""
-        if self._last is not None:
-            self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate)
-        self._last = now
-        if self._tokens >= 1.0:
-            self._tokens -= 1.0
-            allowed = True
-        else:
-            allowed = False
-        wait = max(0.0, (1.0 - self._tokens) / self.rate)
-        return Verdict(allowed, self.burst, int(self._tokens), now + wait, wait)
+        seen = now
+        if self.jitter:
+            seen += self._rng.uniform(-self.jitter, self.jitter) * self._interval
+        interval = self._interval
+        earliest = self._tat - self._tolerance
+        allowed = seen >= earliest - _TICK_SLACK
+        if allowed:
+            self._tat = max(self._tat, seen) + interval
+            earliest = self._tat - self._tolerance
+        # Tokens left after this decision, and the wait until the next whole one.
+        tokens = min(float(self.burst), self.burst - (self._tat - seen) / interval)
+        wait = max(0.0, earliest - seen)
+        return Verdict(allowed, self.burst, max(0, int(tokens + _TICK_SLACK)), now + wait, wait,
+                       self.retry_after == "fractional")
 
     def describe(self) -> dict[str, Any]:
         """JSON-ready settings."""
-        return {"type": "token_bucket", "rate": self.rate, "burst": self.burst}
+        described: dict[str, Any] = {"type": "token_bucket", "rate": self.rate,
+                                     "burst": self.burst}
+        if self.retry_after != "whole":
+            described["retry_after"] = self.retry_after
+        if self.jitter:
+            described["jitter"] = self.jitter
+            described["seed"] = self.seed
+        return described
 
 
 class FixedWindow:
@@ -116,7 +164,9 @@ class FixedWindow:
 
 
 def make_limiter(spec: Any) -> Limiter | None:
-    """A limiter from ``None``, a limiter object, ``(rate, burst)``, or a JSON description."""
+    """A limiter from ``None``, a limiter object, ``(rate, burst)``, or a JSON description:
+    ``{"type": "token_bucket", "rate": R, "burst": B, "retry_after": "whole"|"fractional",
+    "jitter": TOKENS, "seed": N}`` or ``{"type": "fixed_window", "seconds": S, "count": C}``."""
     if spec is None:
         return None
     if isinstance(spec, (TokenBucket, FixedWindow)):
@@ -126,7 +176,11 @@ def make_limiter(spec: Any) -> Limiter | None:
     if isinstance(spec, dict):
         kind = spec.get("type", "token_bucket")
         if kind == "token_bucket":
-            return TokenBucket(float(spec["rate"]), int(spec.get("burst", 1)))
+            return TokenBucket(
+                float(spec["rate"]), int(spec.get("burst", 1)),
+                retry_after=str(spec.get("retry_after", "whole")),
+                jitter=float(spec.get("jitter", 0.0)), seed=int(spec.get("seed", 0)),
+            )
         if kind == "fixed_window":
             return FixedWindow(float(spec["seconds"]), int(spec["count"]))
     if hasattr(spec, "admit") and hasattr(spec, "describe"):

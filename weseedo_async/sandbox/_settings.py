@@ -77,12 +77,20 @@ def limiter_spec(spec: Any) -> Any:
         return spec
     kind = spec.get("type", "token_bucket")
     if kind == "token_bucket":
-        known, out = {"type", "rate", "burst"}, {
+        known = {"type", "rate", "burst", "retry_after", "jitter", "seed"}
+        out = {
             "type": kind,
             "rate": seconds(spec.get("rate"), "rate_limit.rate", low=_RATE[0], high=_RATE[1]),
             "burst": integer(spec.get("burst", 1), "rate_limit.burst", low=_BURST[0],
                              high=_BURST[1]),
         }
+        retry_after = spec.get("retry_after", "whole")
+        if retry_after not in ("whole", "fractional"):
+            raise ValueError("rate_limit.retry_after: must be whole or fractional")
+        out["retry_after"] = retry_after
+        # Jitter in tokens: how far off each decision may read the bucket.
+        out["jitter"] = seconds(spec.get("jitter", 0.0), "rate_limit.jitter", high=_BURST[1])
+        out["seed"] = integer(spec.get("seed", 0), "rate_limit.seed", low=0, high=2**31)
     elif kind == "fixed_window":
         known, out = {"type", "seconds", "count"}, {
             "type": kind,

@@ -1,0 +1,11 @@
+"""The client-wide rate gate (see :mod:`._gate`), one idea per module:
+
+- ``_gate.py``: :class:`RateGate` — cool-down, initial window, FIFO admission, feedback.
+- ``_quota.py``: fixed-window quotas announced in headers.
+- ``_learner.py``: the token-bucket model learned from accepted and refused requests (pure).
+- ``_pacer.py``: send slots at a rate with bursts (a client-side copy of a token bucket).
+"""
+
+from ._gate import RateGate
+
+__all__ = ["RateGate"]
