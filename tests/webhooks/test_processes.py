@@ -56,16 +56,21 @@ async def test_two_processes_handle_each_event_once_in_all(
 ) -> None:
     log = tmp_path / "handled.log"
     events = [json.dumps({"type": "MEETING_STARTED", "data": {"id": f"m{i}"}}).encode()
-              for i in range(40)]
+              for i in range(60)]
     async with receiver(redis_server.url, log) as a, receiver(redis_server.url, log) as b, \
             aiohttp.ClientSession() as http:
-        # Each event three times to each process, all at once.
+        # Twenty events to each process first, so both have done some work whoever wins the
+        # races below; then every event (those again, and twenty new ones) three times to each
+        # process, all at once.
+        first = await asyncio.gather(*(deliver(http, (a, b)[i % 2], data)
+                                       for i, data in enumerate(events[:40])))
         jobs = [deliver(http, url, data) for data in events for url in (a, b) * 3]
         results = await asyncio.gather(*jobs)
+    assert all(statuses == [200] for statuses in first)
     assert all(statuses[-1] == 200 for statuses in results)
     lines = handled(log)
     keys = Counter(line[0] for line in lines)
-    assert len(keys) == 40
+    assert len(keys) == 60
     assert set(keys.values()) == {1}, keys.most_common(3)
     assert len({line[2] for line in lines}) == 2  # both processes did some of the work
     assert any(409 in statuses for statuses in results)  # and they did meet on some events
