@@ -189,10 +189,17 @@ async def test_redis_away_then_back(
         assert len(warnings) == 1
         assert "Redis" in warnings[0].getMessage()
         redis_server.start()
-        await asyncio.sleep(0.6)  # past the first backoff
-        client.expire_token()
-        await client.dealers.list()
+        # Asked again once the backoff is over (a first command on a stale connection may fail
+        # and double it): bounded, at most a few seconds.
+        # Every call asks the fleet's rate gate there, so calls alone rejoin.
+        for _ in range(60):
+            await client.dealers.list()
+            if any("rejoined" in r.getMessage() for r in caplog.records):
+                break
+            await asyncio.sleep(0.25)
         assert any("rejoined" in r.getMessage() for r in caplog.records)
+        client.expire_token()
+        await client.dealers.list()  # fetched again, and shared this time
     async with WeSeeDo(**config(sandbox, redis_server)) as other:
         await other.dealers.list()  # uses the token the first client shared after rejoining
     assert sandbox.stats()["token_requests"] == 2

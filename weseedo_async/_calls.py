@@ -30,7 +30,7 @@ from ._headers import parse_retry_after
 from ._hooks import Hooks, RequestEvent, ResponseEvent, RetryEvent, ThrottleEvent
 from ._json import EncodeError, dumps
 from ._log import get_logger
-from ._ratelimit import RateGate
+from ._ratelimit import FleetGate, RateGate
 from ._redis import RedisAway, SharedState, namespace_for
 from ._retry import RetryBudget, RetryPolicy, is_retryable, retry_after_failure
 from ._sansio import decipher_response, success_result
@@ -65,7 +65,7 @@ class Core:
         # here, and aiohttp's own limit (the same size) never makes anyone wait.
         self.slots = asyncio.Semaphore(settings.max_connections)
         self.secrets = Secrets([settings.client_secret, settings.password])
-        self.gate = RateGate(settings.max_rate)
+        self.gate: RateGate | FleetGate = RateGate(settings.max_rate)
         self.stats = Stats(gate=self.gate)
         self.hooks = Hooks()
         self.budget = RetryBudget.for_policy(settings.retry)
@@ -93,6 +93,10 @@ class Core:
             self.shared_token = SharedToken(
                 self.shared, settings.client_secret, wait_limit=settings.timeout + 6.0
             )
+            # One rate budget and one cool-down for the fleet; this process's own gate while
+            # Redis is away.
+            self.gate = FleetGate(self.gate, self.shared, max_rate=settings.max_rate)
+            self.stats = Stats(gate=self.gate)
 
     async def _fetch_token(self, stale: Token | None) -> Token:
         shared = self.shared_token
@@ -133,6 +137,8 @@ class Core:
         # A token request on its way is not cancelled: it fails with the closing session, so its
         # waiters get the SDK's error rather than a CancelledError they did not ask for.
         await self.transport.close()
+        if isinstance(self.gate, FleetGate):
+            await self.gate.close()
         if self.shared is not None:
             await self.shared.close()
 
@@ -292,6 +298,7 @@ class Caller:
                 stats.requests += 1
                 if gate.in_flight > stats.max_in_flight:
                     stats.max_in_flight = gate.in_flight
+                started = time.monotonic()
                 sent_headers = token.json_headers if body is not None else token.headers
                 if extra_headers:
                     sent_headers = {**extra_headers, **sent_headers}
@@ -300,14 +307,14 @@ class Caller:
                     timeout=timeout, path=path,
                 )
             finally:
-                gate.done()
+                gate.done(sent_at)
         retry_after = None
         if status == 429 or status == 503:
             retry_after = parse_retry_after(headers, time.time())
         gate.observe(status, headers, sent_at, retry_after)
         if hooks.on_response:
             hooks.on_response.emit(
-                ResponseEvent(method, path, number, status, time.monotonic() - sent_at)
+                ResponseEvent(method, path, number, status, time.monotonic() - started)
             )
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("%s %s -> %s (attempt %d)", method, path, status, number)

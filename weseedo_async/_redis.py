@@ -4,11 +4,14 @@ Clients with the same credentials (token URL and client id) share one token, one
 one cool-down through Redis; clients with other credentials never do: every key lives under a
 prefix derived from a hash of those two (never the raw client id), or under ``redis_namespace``.
 
-Redis is optional and never required for correctness. Every call has a short timeout (50 ms by
-default) so a stalled Redis cannot stall the API traffic; any failure marks Redis *away*: one
-WARNING, and every process carries on with its own token and rate gate, asking Redis again only
-after a backoff (so an outage costs no timeout per request). When Redis answers again the shared
-state is rejoined (INFO). Every script is clocked by Redis ``TIME``, never by a host clock.
+Redis is optional and never required for correctness. Every call has a short timeout (250 ms by
+default) so a stalled Redis cannot stall the API traffic — not shorter, because the timeout also
+counts the time this process's event loop is busy elsewhere (a loaded host stalls loops for tens of
+milliseconds, and a Redis that answered in microseconds must not be called away for it). Any failure
+marks Redis *away*: one WARNING, and every process carries on with its own token and rate gate,
+asking Redis again only after a backoff (so an outage costs no timeout per request). When Redis
+answers again the shared state is rejoined (INFO). Every script is clocked by Redis ``TIME``, never
+by a host clock.
 """
 
 from __future__ import annotations
@@ -64,7 +67,7 @@ class SharedState:
         target: Any,
         *,
         prefix: str,
-        timeout: float = 0.05,
+        timeout: float = 0.25,
         clock: Any = time.monotonic,
         meanwhile: str = "carrying on with this process's own token and rate gate",
     ) -> None:

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 import attrs
 
-from ._ratelimit import RateGate
+
+class _Gate(Protocol):
+    @property
+    def in_flight(self) -> int: ...
+
+    @property
+    def rate(self) -> float | None: ...
+
 
 __all__ = ["Stats"]
 
@@ -29,7 +36,7 @@ class Stats:
     """Requests sent to the token endpoint."""
     max_in_flight: int = 0
     """Most requests on the wire at once so far."""
-    _gate: RateGate | None = attrs.field(default=None, repr=False, alias="gate")
+    _gate: _Gate | None = attrs.field(default=None, repr=False, alias="gate")
 
     @property
     def in_flight(self) -> int:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import sys
 import time
 from typing import Any
@@ -61,7 +62,8 @@ async def loop(client: WeSeeDo, seconds: float, concurrency: int) -> dict[str, A
 
 
 async def main(config: dict[str, Any]) -> None:
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    logging.basicConfig(level=os.environ.get("FLEET_LOG", "WARNING"), stream=sys.stderr,
+                        format="%(created).3f %(name)s %(message)s")
     client = WeSeeDo(**config)
     reader = asyncio.StreamReader()
     await asyncio.get_running_loop().connect_read_pipe(

@@ -185,8 +185,12 @@ class RateGate:
 
     # -- feedback ------------------------------------------------------------------------------
 
-    def done(self) -> None:
-        """An admitted request finished (any outcome). Once per admission, before observe."""
+    def done(self, sent_at: float | None = None) -> None:
+        """An admitted request finished (any outcome). Once per admission, before observe.
+
+        ``sent_at`` (what :meth:`acquire` answered) is not needed here; a gate that admits from
+        more than one source (the fleet's, :mod:`._fleet`) routes by it.
+        """
         self._in_flight -= 1
         if self._window != math.inf:
             self._wake.set()

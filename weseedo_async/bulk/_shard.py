@@ -72,7 +72,7 @@ def sealer(settings: Settings, run: str) -> Sealer:
 def open_state(settings: Settings, run: str, url: str, timeout: float = 2.0) -> SharedState:
     """The run's keys in Redis at ``url`` (under the credentials' namespace)."""
     prefix = namespace_for(settings.token_url, settings.client_id) + f"run:{run}:"
-    # Longer than the client's 50 ms: a journal call carries a batch, and waits rather than
+    # Longer than the client's 250 ms: a journal call carries a batch, and waits rather than
     # going on without Redis (see _shared).
     return SharedState(url, prefix=prefix, timeout=timeout,
                        meanwhile="this run's creates wait (claims and records live there)")
