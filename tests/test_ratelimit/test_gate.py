@@ -72,6 +72,33 @@ def test_a_task_waiting_on_the_window_goes_when_a_reply_frees_a_slot() -> None:
     assert run(main) == ["reply", "admitted"]
 
 
+def test_a_throttled_token_request_does_not_strand_a_task_waiting_on_the_window() -> None:
+    # The window is full of calls waiting for a token; the token request is refused (the
+    # client observes that 429 without a done(): it was never admitted). The throttle ends the
+    # window; the calls then finish with the token error. The task queued behind the window
+    # must go when the cool-down ends — it used to wait for a wake-up nobody sent, for ever.
+    async def main(loop: VirtualLoop) -> list[str]:
+        gate = RateGate(clock=loop.time)
+        events: list[str] = []
+        sent = [gate.try_admit() for _ in range(INITIAL_WINDOW)]
+        assert None not in sent
+
+        async def late() -> None:
+            await gate.acquire()
+            events.append(f"admitted at {loop.time() - start:.1f}")
+
+        start = loop.time()
+        task = asyncio.ensure_future(late())
+        await asyncio.sleep(0.1)
+        gate.observe(429, {}, loop.time(), 1.0)  # the token request's throttle
+        for _ in sent:
+            gate.done()  # the calls fail with the token error
+        await asyncio.wait_for(task, 30)
+        return events
+
+    assert run(main) == ["admitted at 1.1"]
+
+
 # -- cool-down ------------------------------------------------------------------------------
 
 

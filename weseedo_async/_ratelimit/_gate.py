@@ -246,6 +246,7 @@ class RateGate:
             self._bucket = BucketState()
             self._pacer.configure(self._max_rate, 1.0, self._clock())
             self._window = math.inf
+            self._wake.set()  # as in _on_throttle: the window's waiters must hear it is gone
         self._reopen()
 
     def _on_throttle(self, retry_after: float | None, sent_at: float) -> None:
@@ -256,8 +257,12 @@ class RateGate:
         if quota is not None and quota.limit is not None:
             quota.exhaust()
             return
-        # From here on the learner paces: the initial window's job is done.
+        # From here on the learner paces: the initial window's job is done. A task waiting on
+        # the window must hear it: the replies that would wake it may all come after this (a
+        # throttled token request is observed here without a done(), then the calls waiting
+        # for that token finish) and done() wakes no one once the window is gone.
         self._window = math.inf
+        self._wake.set()
         if _learner.refused(self._bucket, sent_at, retry_after, now):
             self._follow_learner(now)
             # What is on the wire now left after the refused request (it was sent a round trip
