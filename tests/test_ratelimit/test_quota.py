@@ -142,3 +142,20 @@ def test_a_declared_quota_replaces_a_learned_pace() -> None:
     gate.observe(200, quota(9), sent, None)
     assert gate.rate is None
     assert drain(gate) == 9
+
+
+def test_a_late_roll_over_does_not_shorten_the_window() -> None:
+    # Windows of 1 s. The first ends at 1001; the client rolls over on its own only when it next
+    # asks, 0.3 s late, and guesses the next end (1002.3). The server's next reply announces 1002.
+    # The window's length is 1 s (1001 → 1002, both announced), not 0.7 s (guess → announced):
+    # with 0.7 the client would grant a fresh budget every 0.7 s and be refused.
+    from weseedo_async._headers import RateLimitInfo
+    from weseedo_async._ratelimit._quota import FixedWindowQuota
+
+    q = FixedWindowQuota()
+    q.apply(RateLimitInfo(limit=10, remaining=0, reset_in=1.0), 1000.0, 0)
+    assert not q.available(1000.5)
+    assert q.available(1001.3)  # rolled over late: a fresh budget, the end guessed
+    q.apply(RateLimitInfo(limit=10, remaining=5, reset_in=0.7), 1001.3, 0)  # ends at 1002.0
+    q.apply(RateLimitInfo(limit=10, remaining=9, reset_in=0.9), 1002.1, 0)  # ends at 1003.0
+    assert q.window_length == pytest.approx(1.0)

@@ -110,7 +110,11 @@ class FleetGate:
         self._feedback: list[str] = []
         self._refusal = False  # a refusal is in the feedback: tell Redis now, not after a nap
         self._urgent = asyncio.Event()
+        # The last quota reading: remaining, seconds to the window's end, limit ("-": none),
+        # and when it was read (monotonic): it may wait for the pump, and then ages.
         self._quota: str = ""
+        self._quota_reset_in = 0.0
+        self._quota_at = 0.0
         # Fleet sends of this process that finished after the quota reading above: the server
         # counted them after it spoke, and they are no longer in the fleet's in-flight count.
         self._quota_after = 0
@@ -174,7 +178,9 @@ class FleetGate:
                 continue
             done, feedback, quota = self._done, self._feedback, self._quota
             if quota:
-                quota = f"{quota} {self._quota_after}"
+                # The window's end as of now: Redis reads it against its own clock.
+                reset_in = self._quota_reset_in - (time.monotonic() - self._quota_at)
+                quota = f"{quota} {reset_in!r} {self._quota_after}"
             self._done, self._feedback, self._quota, self._refusal = 0, [], "", False
             self._quota_after = 0
             try:
@@ -260,7 +266,8 @@ class FleetGate:
             return
         if info is not None:
             limit = "-" if info.limit is None else str(info.limit)
-            self._quota = f"{info.remaining} {info.reset_in!r} {limit}"
+            self._quota = f"{info.remaining} {limit}"
+            self._quota_reset_in, self._quota_at = info.reset_in, time.monotonic()
             self._quota_after = 0
 
     async def close(self) -> None:

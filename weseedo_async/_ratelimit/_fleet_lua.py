@@ -12,8 +12,9 @@ constants come from Python (``ARGV``), so the two cannot drift in their numbers.
 State, one hash (``gate``): ``cool`` (cool-down end), ``win`` (the initial window; -1 when open),
 ``fl`` (the fleet's requests in flight), the published pace (``mode`` none|fixed|search, ``pr``,
 ``pb``, ``ramp``, ``ss``), the pacer (``rate``, ``burst``, ``tat``) and the quota (``qb`` budget,
-``qe`` window end, ``ql`` window length, ``qlim``). Events for the leader go to a list:
-``s <t>`` sent, ``a <t>`` accepted, ``r <sent> <pause> <now>`` refused.
+``qe`` window end, ``qs`` the last window end a reply announced, ``ql`` window length,
+``qlim``). Events for the leader go to a list: ``s <t>`` sent, ``a <t>`` accepted,
+``r <sent> <pause> <now>`` refused.
 
 One script does it all (:data:`ADMIT`): feedback and admission in one round trip, in order.
 """
@@ -40,6 +41,7 @@ local C = cjson.decode(ARGV[1])
 local cool, win, fl = n('cool', 0), n('win', C.initial_window), n('fl', 0)
 local rate, burst, tat = n('rate', nil), n('burst', 1), n('tat', -1e18)
 local qb, qe, ql, qlim = n('qb', nil), n('qe', 0), n('ql', nil), n('qlim', nil)
+local qs = n('qs', 0)
 local function pace_now()
   -- The pace the leader published (a search's pace steps up as it goes), capped by max_rate; a
   -- declared quota replaces any learned pace.
@@ -69,7 +71,8 @@ local function configure(r, b)
 end
 local function save()
   redis.call('HSET', g, 'cool', cool, 'win', win, 'fl', fl, 'burst', burst, 'tat', tat,
-             'rate', rate or '', 'qb', qb or '', 'qe', qe, 'ql', ql or '', 'qlim', qlim or '')
+             'rate', rate or '', 'qb', qb or '', 'qe', qe, 'ql', ql or '', 'qlim', qlim or '',
+             'qs', qs)
   redis.call('PEXPIRE', g, C.ttl_ms)
 end
 local function event(text)
@@ -77,12 +80,12 @@ local function event(text)
 end
 """
 
-# ARGV: constants (JSON), wanted, completions, feedback, quota observation ('' or "remaining
-# reset_in limit after"). The feedback is what the process learnt since its last call, in the order
-# it learnt it, comma-separated: ``a <sent>`` accepted, ``r <sent> <pause>`` refused (pause ``-``
-# without usable advice). It is applied before anything is granted, so a refusal closes the fleet's
-# gate before the window the accepted replies opened can be spent. Returns {granted, wait, now,
-# rate, window}: wait < 0 means "until a reply frees the window".
+# ARGV: constants (JSON), wanted, completions, feedback, quota observation ('' or "remaining limit
+# reset_in after", reset_in as of the call). The feedback is what the process learnt since its last
+# call, in the order it learnt it, comma-separated: ``a <sent>`` accepted, ``r <sent> <pause>``
+# refused (pause ``-`` without usable advice). It is applied before anything is granted, so a
+# refusal closes the fleet's gate before the window the accepted replies opened can be spent.
+# Returns {granted, wait, now, rate, window}: wait < 0 means "until a reply frees the window".
 ADMIT = _COMMON + """
 local function refuse(sent_at, pause)
   -- Closes the fleet's gate for the pause, and records the refusal for the leader.
@@ -117,13 +120,18 @@ if ARGV[5] ~= '' then
   -- FixedWindowQuota.apply: the server's count lags by what the fleet has in flight.
   -- The reading's own process saw `after` of its sends finish since: counted by the server after
   -- it spoke, and no longer in `fl`.
-  local rem, reset_in, lim, after = string.match(ARGV[5], '(%S+) (%S+) (%S+) (%S+)')
+  local rem, lim, reset_in, after = string.match(ARGV[5], '(%S+) (%S+) (%S+) (%S+)')
   rem, reset_in = tonumber(rem), tonumber(reset_in)
   if lim ~= '-' then qlim = tonumber(lim) end
   local fin = now + reset_in
   local allowed = math.max(0, rem - fl - tonumber(after))
+  if fin > qs + C.same_window then
+    -- The window's length is measured between two ends the server announced, never from one
+    -- this script guessed when it rolled over on its own.
+    if qs > 0 then ql = fin - qs end
+    qs = fin
+  end
   if qb == nil or fin > qe + C.same_window then
-    if qb ~= nil and qe > 0 then ql = fin - qe end
     qe, qb, win = fin, allowed, -1
   elseif fin >= qe - C.same_window and allowed < qb then
     qb = allowed

@@ -18,13 +18,15 @@ _SAME_WINDOW = 0.5
 class FixedWindowQuota:
     """The current window's budget, its end, and the window length once two were seen."""
 
-    __slots__ = ("budget", "limit", "window_end", "window_length")
+    __slots__ = ("budget", "limit", "seen_end", "window_end", "window_length")
 
     def __init__(self) -> None:
         self.limit: int | None = None
         #: requests left in this window; None: no budget known (nothing to hold back)
         self.budget: int | None = None
         self.window_end = 0.0
+        #: the last window end a reply announced (``window_end`` may be a guess, see _roll)
+        self.seen_end = 0.0
         self.window_length: float | None = None
 
     def apply(self, info: RateLimitInfo, now: float, in_flight: int) -> bool:
@@ -34,9 +36,14 @@ class FixedWindowQuota:
             self.limit = info.limit
         # The server's count lags by our requests still in flight; count them as spent.
         allowed = max(0, info.remaining - in_flight)
+        if end > self.seen_end + _SAME_WINDOW:
+            # The length is measured between two ends the server announced, never from one
+            # _roll guessed (a roll made late, on the next request, would shorten it and
+            # overspend).
+            if self.seen_end > 0:
+                self.window_length = end - self.seen_end
+            self.seen_end = end
         if self.budget is None or end > self.window_end + _SAME_WINDOW:
-            if self.budget is not None and self.window_end > 0:
-                self.window_length = end - self.window_end
             self.window_end = end
             self.budget = allowed
             return True
