@@ -1,0 +1,138 @@
+"""One fleet, one budget, measured: N processes against one rate-limited sandbox, with and without
+``redis=``, in the same run.
+
+``python -m benchmarks.fleet [--rounds 3] [--processes 4] [--creates 150]``
+
+Each round, for each server shape and in alternating order, two arms: N worker processes
+(``tests/support/fleet_worker.py``: one ``WeSeeDo`` client each, ``--creates`` concurrent dealer
+creates) sharing a real ``redis-server`` on 127.0.0.1, and the same N processes without it. The
+sandbox runs in this process and is fresh for every arm; a fresh redis-server too. Shapes:
+
+- **bucket**: token bucket 100/s, burst 10, Retry-After in whole seconds only;
+- **windows**: fixed 1-s windows of 150 with ``X-RateLimit-*`` headers.
+
+Reported per arm: wall ÷ floor (the floor: what the server's limit allows for the requests the
+plan needs — for windows the best case, the first window's budget spent just before it ends; a run
+that starts early in a window cannot reach it), the share of requests refused (429, counted by the
+sandbox) and token requests (the sandbox's). Only ratios within a round mean anything on a shared
+machine; the report gives each round and the median with min–max. Results go to stdout and
+``benchmarks/FLEET.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.support.fleet import start_workers  # noqa: E402
+from tests.support.redis_server import RedisServer, need_redis_server  # noqa: E402
+from weseedo_async.sandbox import Sandbox  # noqa: E402
+
+SHAPES: dict[str, dict[str, Any]] = {
+    "bucket": {"rate_limit": (100, 10)},
+    "windows": {"window": (1.0, 150), "rate_headers": True},
+}
+
+
+def floor_s(shape: str, requests: int) -> float:
+    if shape == "bucket":
+        return max(requests - 10, 0) / 100  # the burst is free, the rest at 100/s
+    # The first window's 150 at once, then 150 per one-second window: the best case, for a run
+    # that starts just before a window ends.
+    return max(requests - 150, 0) / 150
+
+
+async def arm(shape: str, shared: bool, processes: int, creates: int) -> dict[str, Any]:
+    server = RedisServer(need_redis_server())
+    server.start()
+    try:
+        async with Sandbox(**SHAPES[shape]) as sb:
+            config: dict[str, Any] = {
+                "client_id": sb.client_id, "client_secret": sb.client_secret,
+                "base_url": sb.base_url, "token_url": sb.token_url, "max_connections": 150,
+            }
+            if shared:
+                config["redis"] = server.url
+            workers = await start_workers(processes, config)
+            try:
+                started = time.monotonic()
+                answers = await asyncio.gather(*(
+                    w.ask({"do": "creates", "n": creates, "prefix": f"w{i}"}, timeout=600)
+                    for i, w in enumerate(workers)
+                ))
+                wall = time.monotonic() - started
+            finally:
+                await asyncio.gather(*(w.stop() for w in workers))
+            stats = sb.stats()
+            failed = sum(creates - a["ok"] for a in answers)
+            return {
+                "ratio": wall / floor_s(shape, processes * creates),
+                "refused": stats["throttled"] / stats["requests"],
+                "tokens": stats["token_requests"],
+                "failed": failed,
+                "duplicates": sum(len(v) for v in sb.duplicates().values()),
+            }
+    finally:
+        server.stop()
+
+
+def spread(values: Sequence[float], fmt: str) -> str:
+    return f"{fmt.format(statistics.median(values))} ({fmt.format(min(values))}–" \
+           f"{fmt.format(max(values))})"
+
+
+async def measure(args: argparse.Namespace) -> str:
+    rows: dict[tuple[str, bool], list[dict[str, Any]]] = {}
+    for round_no in range(args.rounds):
+        for shape in SHAPES:
+            order = (True, False) if round_no % 2 == 0 else (False, True)
+            for shared in order:
+                result = await arm(shape, shared, args.processes, args.creates)
+                rows.setdefault((shape, shared), []).append(result)
+                print(f"round {round_no + 1} {shape} redis={shared}: {result}", file=sys.stderr)
+    lines = [
+        "# One fleet, one budget",
+        "",
+        f"Generated {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} by "
+        f"`python -m benchmarks.fleet --rounds {args.rounds} --processes {args.processes} "
+        f"--creates {args.creates}`: {args.processes} processes × {args.creates} concurrent "
+        "dealer creates; median (min–max) over the rounds, arms interleaved.",
+        "",
+        "| server | arm | time ÷ floor | refused (429) | token requests | failed | duplicates |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for (shape, shared), results in rows.items():
+        lines.append(
+            f"| {shape} | {'redis=' if shared else 'no Redis'} "
+            f"| {spread([r['ratio'] for r in results], '{:.2f}×')} "
+            f"| {spread([r['refused'] * 100 for r in results], '{:.1f}%')} "
+            f"| {spread([float(r['tokens']) for r in results], '{:.0f}')} "
+            f"| {sum(r['failed'] for r in results)} | {sum(r['duplicates'] for r in results)} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.fleet", description=__doc__)
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--processes", type=int, default=4)
+    p.add_argument("--creates", type=int, default=150)
+    p.add_argument("--out", type=Path, default=Path(__file__).with_name("FLEET.md"))
+    args = p.parse_args(argv)
+    report = asyncio.run(measure(args))
+    print(report)
+    args.out.write_text(report)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
