@@ -136,7 +136,7 @@ async def test_token_refreshed_before_expiry(serve_api: Any) -> None:
 
 async def test_no_request_inside_an_announced_cool_down(serve_api: Any) -> None:
     arrivals: list[float] = []
-    state = {"throttled": False}
+    state: dict[str, float] = {"throttled": False}
 
     async def create(request: web.Request) -> web.Response:
         arrivals.append(time.monotonic())

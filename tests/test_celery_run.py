@@ -23,7 +23,8 @@ from .bulk.plans import dealer_plan
 from .support.celery_workers import start_workers, worker_env
 from .support.redis_server import RedisServer
 
-NO_DUPLICATES = {"dealers": {}, "companies": {}, "users": {}, "sites": {}}
+NO_DUPLICATES: dict[str, dict[str, int]] = {
+    "dealers": {}, "companies": {}, "users": {}, "sites": {}}
 
 
 def app_for(env: dict[str, str]) -> Celery:

@@ -16,7 +16,8 @@ from weseedo_async.sandbox import Sandbox
 
 from .plans import dealer_plan
 
-NO_DUPLICATES = {"dealers": {}, "companies": {}, "users": {}, "sites": {}}
+NO_DUPLICATES: dict[str, dict[str, int]] = {
+    "dealers": {}, "companies": {}, "users": {}, "sites": {}}
 
 
 class FakeApp:

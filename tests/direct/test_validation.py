@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypedDict
 
 import pytest
 from hypothesis import given
@@ -16,7 +16,15 @@ from weseedo_async._validation import Invalid, direct_phone
 from weseedo_async.sandbox import Sandbox
 
 Call = Callable[[WeSeeDoDirect], Awaitable[Any]]
-USER = {"first_name": "Test", "last_name": "Agent", "email": "agent@example.nl"}
+
+
+class _User(TypedDict):
+    first_name: str
+    last_name: str
+    email: str
+
+
+USER: _User = {"first_name": "Test", "last_name": "Agent", "email": "agent@example.nl"}
 
 
 @pytest.mark.parametrize(("given", "sent"), [
@@ -71,7 +79,8 @@ REFUSED: list[tuple[str, Call, str]] = [
      "participant"),
     ("meeting user_email", lambda d: d.meetings.create(participant="0612312312",
                                                        user_email="not-an-email"), "user_email"),
-    ("no user_email", lambda d: d.meetings.create(participant="0612312312"),  # type: ignore[call-arg]
+    ("no user_email",
+     lambda d: d.meetings.create(participant="0612312312"),  # type: ignore[call-arg]
      "user_email"),
     ("user_email None", lambda d: d.meetings.create(participant="0612312312",
                                                     user_email=None),  # type: ignore[arg-type]
@@ -94,8 +103,9 @@ REFUSED: list[tuple[str, Call, str]] = [
      "entity"),
     ("replace locale", lambda d: d.users.replace("u1", first_name="A",  # type: ignore[call-arg]
                                                  last_name="B"), "locale"),
-    ("replace field", lambda d: d.users.replace("u1", first_name="A", last_name="B",
-                                                locale="nl", email="a@example.nl"),  # type: ignore[call-arg]
+    ("replace field", lambda d: d.users.replace(
+        "u1", first_name="A", last_name="B", locale="nl",
+        email="a@example.nl"),  # type: ignore[call-arg]
      "email"),
     ("empty id", lambda d: d.users.get(""), "id"),
     ("dot id", lambda d: d.users.delete(".."), "id"),
@@ -106,7 +116,8 @@ REFUSED: list[tuple[str, Call, str]] = [
     ("sms user_email", lambda d: d.sms.send(participant="p1", body="hi",
                                             user_email="a@"), "user_email"),
     ("autologin", lambda d: d.auth.autologin(user_email=""), "user_email"),
-    ("positional", lambda d: d.meetings.create("0612312312", "a@example.nl"),  # type: ignore[misc]
+    ("positional",
+     lambda d: d.meetings.create("0612312312", "a@example.nl"),  # type: ignore[call-arg]
      "arguments"),
 ]
 

@@ -12,7 +12,7 @@ import contextlib
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import pytest_asyncio
@@ -82,7 +82,7 @@ class Current:
 @pytest_asyncio.fixture
 async def fuzz() -> AsyncIterator[tuple[Server, WeSeeDo, type[Current]]]:
     srv = await Server().start()
-    current = type("Current", (Current,), {})
+    current = cast("type[Current]", type("Current", (Current,), {}))
 
     async def handler(request: web.Request) -> web.StreamResponse:
         await request.read()
@@ -171,7 +171,7 @@ async def test_wrong_types_in_a_dealer(fuzz: Any, field: str, contact_field: str
     assert isinstance(outcome, (Dealer, WeSeeDoError))
 
 
-identifiers = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1,
+identifiers = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), min_size=1,
                       max_size=20)
 
 
@@ -225,7 +225,7 @@ async def test_garbage_rate_headers_on_a_success(server: Server, headers: dict[s
         reply_headers["RateLimit"] = structured
 
     async def handler(request: web.Request) -> web.StreamResponse:
-        return ok(DEALER, **reply_headers)
+        return ok(DEALER, 200, **reply_headers)
 
     server.handler = handler
     # A fresh client per example: a quota header may legitimately hold it back afterwards.

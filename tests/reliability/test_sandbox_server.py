@@ -10,7 +10,6 @@ import json
 import logging
 import time
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
 
 import aiohttp
 import pytest
@@ -115,9 +114,9 @@ async def test_refuses_bad_and_expired_tokens(sb: Sandbox, http: aiohttp.ClientS
 CONTACT = Contact(first_name="Dev", last_name="Eloper", email="dev@example.nl")
 
 
-async def build_world(sb: Sandbox) -> dict[str, Any]:
+async def build_world(sb: Sandbox) -> dict[int, dict[str, str]]:
     """Two dealers, each with a company, a user and a site."""
-    world: dict[str, Any] = {}
+    world: dict[int, dict[str, str]] = {}
     async with WeSeeDo(sb.client_id, sb.client_secret, base_url=sb.base_url) as root:
         for n in (1, 2):
             dealer = await root.dealers.create(name=f"Dealer {n}", contact=CONTACT)

@@ -112,7 +112,7 @@ class Api:
             status = pending.pop(0)
             return error(status, "Failure", "injected", **(
                 {"Retry-After": "0"} if status == 503 else {}))
-        body = await request.json() if request.can_read_body else None
+        body: Any = await request.json() if request.can_read_body else None
         path = request.path.removeprefix("/api/v2")
         if path == "/management/users" and request.method == "POST":
             if body["email"] == "taken@example.nl":

@@ -108,9 +108,10 @@ class Api:
 
     # Shortcuts for the guide's bodies.
     async def dealer(self, name: str = "Test Dealer 1", **extra: Any) -> dict[str, Any]:
-        return await self.ok("POST", "/management/dealers", {
+        dealer: dict[str, Any] = await self.ok("POST", "/management/dealers", {
             "name": name, "contact": contact("dealer@example.nl"),
             "notification_contact": {"email": "ops@example.nl"}, **extra})
+        return dealer
 
     async def company(self, dealer: str | None, name: str = "Test Company 1",
                       **extra: Any) -> dict[str, Any]:
@@ -118,12 +119,14 @@ class Api:
                 "package": GUIDE_PACKAGE, **extra}
         if dealer is not None:
             body["dealer"] = dealer
-        return await self.ok("POST", "/management/companies", body)
+        company: dict[str, Any] = await self.ok("POST", "/management/companies", body)
+        return company
 
     async def user(self, company: str, email: str, **extra: Any) -> dict[str, Any]:
-        return await self.ok("POST", "/management/users", {
+        user: dict[str, Any] = await self.ok("POST", "/management/users", {
             "first_name": "Test", "last_name": "Agent", "email": email, "locale": "nl",
             "role": "agent", "entity": {"type": "company", "id": company}, **extra})
+        return user
 
     async def site(self, company: str, users: list[str], name: str = "Test Site 1") -> Any:
         return await self.ok("POST", "/management/sites", {
@@ -131,7 +134,7 @@ class Api:
             "videochat_text_color": "#000000", "company": company})
 
     async def meeting(self, site: str, agent: str, **extra: Any) -> dict[str, Any]:
-        return await self.ok("POST", "/personal/meetings", {
+        meeting: dict[str, Any] = await self.ok("POST", "/personal/meetings", {
             "site": site, "agent": agent, "is_appointment": True,
             "time_start": "2025-03-18T14:15:00.000Z", "time_end": "2025-03-18T15:15:00.000Z",
             "participants": [
@@ -141,6 +144,7 @@ class Api:
                  "phone": "+31612312312"},
             ],
             "subject": "Meeting", "send_email": False, "send_sms": False, **extra})
+        return meeting
 
     async def tree(self) -> dict[str, dict[str, Any]]:
         """Dealer → company → agent → site, as in the guide."""

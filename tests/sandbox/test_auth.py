@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+from typing import Any
 
 import aiohttp
 
@@ -12,8 +13,8 @@ from weseedo_async.sandbox import Sandbox
 from .conftest import Api
 
 
-async def _token(http: aiohttp.ClientSession, sb: Sandbox, **kw: object) -> tuple[int, dict]:
-    async with http.post(sb.token_url, **kw) as r:  # type: ignore[arg-type]
+async def _token(http: aiohttp.ClientSession, sb: Sandbox, **kw: Any) -> tuple[int, Any]:
+    async with http.post(sb.token_url, **kw) as r:
         return r.status, await r.json(content_type=None)
 
 

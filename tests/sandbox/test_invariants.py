@@ -60,7 +60,7 @@ async def test_invalid_json_is_a_400(api: Api) -> None:
 @pytest.mark.parametrize("resource", ["dealers", "companies", "users", "sites"])
 @pytest.mark.parametrize("method", ["GET", "PATCH", "PUT", "DELETE"])
 async def test_unknown_ids_are_404(api: Api, resource: str, method: str) -> None:
-    body = {} if method in ("PATCH", "PUT") else None
+    body: dict[str, Any] | None = {} if method in ("PATCH", "PUT") else None
     status, error = await api.error(method, f"/management/{resource}/{MISSING}", body)
     assert status == 404
     assert error["name"] == "NotFoundError"

@@ -14,9 +14,9 @@ from .conftest import GUIDE_PACKAGE, Api, contact
 
 
 @pytest.fixture
-async def world(api: Api) -> dict[str, Any]:
+async def world(api: Api) -> dict[int, Any]:
     """Two dealers, each with a company, an agent, a site and a meeting."""
-    out: dict[str, Any] = {}
+    out: dict[int, Any] = {}
     for n in (1, 2):
         d = await api.dealer(f"D{n}")
         c = await api.company(d["id"], f"C{n}")
@@ -33,7 +33,7 @@ def client_for(http: aiohttp.ClientSession, sb: Sandbox, level: str, ident: str)
 
 
 async def test_dealer_credentials(http: aiohttp.ClientSession, sb: Sandbox,
-                                  world: dict[str, Any]) -> None:
+                                  world: dict[int, Any]) -> None:
     mine, theirs = world[1], world[2]
     dealer = client_for(http, sb, "dealer", mine["dealer"]["id"])
     # Lists show only what is below the dealer.
@@ -68,7 +68,7 @@ async def test_dealer_credentials(http: aiohttp.ClientSession, sb: Sandbox,
 
 
 async def test_company_credentials(http: aiohttp.ClientSession, sb: Sandbox,
-                                   world: dict[str, Any]) -> None:
+                                   world: dict[int, Any]) -> None:
     mine, theirs = world[1], world[2]
     company = client_for(http, sb, "company", mine["company"]["id"])
     assert (await company.error("GET", "/management/dealers"))[0] == 403
@@ -110,7 +110,7 @@ async def test_company_credentials(http: aiohttp.ClientSession, sb: Sandbox,
     assert me["entity"]["package"]["id"] == GUIDE_PACKAGE
 
 
-async def test_reseller_sees_everything(api: Api, world: dict[str, Any]) -> None:
+async def test_reseller_sees_everything(api: Api, world: dict[int, Any]) -> None:
     assert len(await api.ok("GET", "/management/companies")) == 2
     assert len(await api.ok("GET", "/personal/meetings")) == 2
     for n in (1, 2):

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import pytest
 
+from weseedo_async import ContactDict
 from weseedo_async._exceptions import ResponseValidationError, ValidationError
 from weseedo_async.models import (
     AutoLogin,
@@ -226,12 +227,13 @@ async def test_update_is_a_partial_patch(
 
 async def test_replace_is_a_full_put() -> None:
     t = fake(DEALER)
-    contact = {"first_name": "A", "last_name": "B", "email": "a@b.nl"}
+    contact: ContactDict = {"first_name": "A", "last_name": "B", "email": "a@b.nl"}
     await Dealers(t).replace("d1", name="D", contact=contact)
     assert t.calls == [Call("PUT", "/management/dealers/d1", {"name": "D", "contact": contact},
                             None, None)]
     with pytest.raises(ValidationError) as info:
-        await Dealers(t).replace("d1", name="D")  # PUT validates everything, like create
+        # PUT validates everything, like create
+        await Dealers(t).replace("d1", name="D")  # type: ignore[call-arg]
     assert info.value.field == "contact"
     assert len(t.calls) == 1
 
@@ -366,11 +368,12 @@ async def test_ids_are_percent_encoded(raw: str, quoted: str) -> None:
 async def test_empty_ids_are_refused_before_sending(bad_id: Any, call: str) -> None:
     t = fake(DEALER)
     # Every other argument is good, so only the id can be what is refused.
-    fields: dict[str, Any] = {
+    fields_by_call: dict[str, dict[str, Any]] = {
         "update": {"name": "x"},
         "replace": {"name": "x", "contact": {"first_name": "A", "last_name": "B",
                                              "email": "a@b.nl"}},
-    }.get(call, {})
+    }
+    fields = fields_by_call.get(call, {})
     with pytest.raises(ValidationError) as info:
         await getattr(Dealers(t), call)(bad_id, **fields)
     assert info.value.field == "id"
@@ -383,15 +386,18 @@ async def test_empty_ids_are_refused_before_sending(bad_id: Any, call: str) -> N
 @pytest.mark.parametrize(
     ("make_call", "field"),
     [
-        (lambda t: Dealers(t).create(name="", contact={}), "name"),
+        (lambda t: Dealers(t).create(name="", contact={}), "name"),  # type: ignore[arg-type]
         (lambda t: Dealers(t).update("d1"), "fields"),
         (lambda t: Dealers(t).create(name="D", contact={"first_name": "A", "last_name": "B",
                                                         "email": "nope"}), "contact.email"),
-        (lambda t: Companies(t).create(name="C", contact=Contact(first_name="A", last_name="B",
-                                                                 email="a@b.nl")), "package"),
+        (lambda t: Companies(t).create(  # type: ignore[call-arg]
+            name="C", contact=Contact(first_name="A", last_name="B", email="a@b.nl")),
+         "package"),
         (lambda t: Users(t).create(first_name="A", last_name="B", email="a@b.nl",
-                                   entity=EntityRef(type="company", id="c"), role="god"), "role"),
-        (lambda t: Users(t).update("u1", locale="xx"), "locale"),
+                                   entity=EntityRef(type="company", id="c"),
+                                   role="god"),  # type: ignore[arg-type]
+         "role"),
+        (lambda t: Users(t).update("u1", locale="xx"), "locale"),  # type: ignore[arg-type]
         (lambda t: Sites(t).create(name="S", users=["u"], company="c",
                                    videochat_text_color="black"), "videochat_text_color"),
         (lambda t: Meetings(t).create(site="s", participants=[], is_appointment=False),
@@ -401,8 +407,11 @@ async def test_empty_ids_are_refused_before_sending(bad_id: Any, call: str) -> N
             site="s", participants=[{"name": "V", "phone": "12"}], is_appointment=False),
          "participants[0].phone"),
         (lambda t: Sms(t).send(participant="p", message="x" * 41), "message"),
-        (lambda t: Auth(t).autologin(agent="u", product="other"), "product"),
-        (lambda t: Dealers(t).create(name="D", contact={}, unknown=1), "unknown"),
+        (lambda t: Auth(t).autologin(agent="u", product="other"),  # type: ignore[arg-type]
+         "product"),
+        (lambda t: Dealers(t).create(
+            name="D", contact={}, unknown=1),  # type: ignore[call-arg, arg-type]
+         "unknown"),
     ],
 )
 async def test_invalid_input_sends_nothing(make_call: Any, field: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 import io
 import json
 import logging
@@ -23,7 +24,6 @@ from weseedo_async.webhooks import (
     UnknownEvent,
     webhook_app,
 )
-from weseedo_async.webhooks import _receiver as receiver_module
 
 from .conftest import SECRET, Recorder, body, served
 
@@ -116,13 +116,14 @@ async def test_wrong_secret_is_404_and_the_handler_never_runs(
     http: aiohttp.ClientSession, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     compared: list[bytes] = []
-    real = receiver_module.hmac.compare_digest
+    # The receiver looks up hmac.compare_digest on the (shared) hmac module at each call.
+    real = hmac.compare_digest
 
     def spy(a: bytes, b: bytes) -> bool:
         compared.append(a)
         return real(a, b)
 
-    monkeypatch.setattr(receiver_module.hmac, "compare_digest", spy)
+    monkeypatch.setattr(hmac, "compare_digest", spy)
     handler = Recorder()
     async with served(webhook_app(handler, secret=SECRET)) as root:
         wrong = SECRET[:-1] + "X"
