@@ -66,7 +66,6 @@ class Core:
         self.slots = asyncio.Semaphore(settings.max_connections)
         self.secrets = Secrets([settings.client_secret, settings.password])
         self.gate: RateGate | FleetGate = RateGate(settings.max_rate)
-        self.stats = Stats(gate=self.gate)
         self.hooks = Hooks()
         self.budget = RetryBudget.for_policy(settings.retry)
         self.token_request = TokenRequest(
@@ -96,7 +95,7 @@ class Core:
             # One rate budget and one cool-down for the fleet; this process's own gate while
             # Redis is away.
             self.gate = FleetGate(self.gate, self.shared, max_rate=settings.max_rate)
-            self.stats = Stats(gate=self.gate)
+        self.stats = Stats(gate=self.gate)
 
     async def _fetch_token(self, stale: Token | None) -> Token:
         shared = self.shared_token
@@ -298,7 +297,7 @@ class Caller:
                 stats.requests += 1
                 if gate.in_flight > stats.max_in_flight:
                     stats.max_in_flight = gate.in_flight
-                started = time.monotonic()
+                started = time.monotonic() if hooks.on_response else 0.0
                 sent_headers = token.json_headers if body is not None else token.headers
                 if extra_headers:
                     sent_headers = {**extra_headers, **sent_headers}
