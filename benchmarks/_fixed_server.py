@@ -2,10 +2,10 @@
 
 ``python -m benchmarks._fixed_server`` prints one JSON line (``{"port": N}``) when it listens on
 127.0.0.1, then serves until stdin closes. A POST whose path ends in ``/token`` gets a token reply;
-a GET gets an empty listing; every other request gets the reply the sandbox gives to a company create (captured once, stored
-below), with HTTP/1.1 keep-alive. Parsing is the least HTTP needs (the head, ``Content-Length``),
-so the server spends a few percent of a core while a client runs flat out: the client, not the
-server, sets the pace.
+a GET gets an empty listing; every other request gets the reply the sandbox gives to a company
+create (captured once, stored below), with HTTP/1.1 keep-alive. Parsing is the least HTTP needs
+(the head, ``Content-Length``), so the server spends a few percent of a core while a client runs
+flat out: the client, not the server, sets the pace.
 """
 
 from __future__ import annotations

@@ -77,13 +77,12 @@ async def _raw(base: str, n: int, concurrency: int) -> int:
             nonlocal ok
             body = {"name": f"bench company {i}", "contact": CONTACT, "package": PACKAGE,
                     "dealer": DEALER}
-            async with sem:
-                async with session.post(
-                    f"{base}/management/companies", json=body, headers=headers
-                ) as resp:
-                    data = await resp.json()
-                    if resp.status < 300 and data["result"]["id"]:
-                        ok += 1
+            async with sem, session.post(
+                f"{base}/management/companies", json=body, headers=headers
+            ) as resp:
+                data = await resp.json()
+                if resp.status < 300 and data["result"]["id"]:
+                    ok += 1
 
         await asyncio.gather(*(one(i) for i in range(n)))
         return ok
@@ -182,7 +181,7 @@ def spread(values: Sequence[float], fmt: str) -> str:
 
 
 def measure(args: argparse.Namespace) -> str:
-    server = subprocess.Popen(  # noqa: S603 - our own interpreter and module, fixed args
+    server = subprocess.Popen(
         [sys.executable, "-m", "benchmarks._fixed_server"], stdin=subprocess.PIPE,
         stdout=subprocess.PIPE, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
     )

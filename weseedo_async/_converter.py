@@ -38,6 +38,7 @@ from cattrs.errors import (
 )
 from cattrs.gen import make_dict_structure_fn
 
+from ._compiled import Structure, compile_model
 from ._exceptions import ResponseValidationError
 
 __all__ = [
@@ -255,14 +256,17 @@ def make_converter(*, detailed_validation: bool = False) -> cattrs.Converter:
 
 _FAST = make_converter()
 _DETAILED = make_converter(detailed_validation=True)
-# The hot path looks a class's hook up in a plain dict instead of going through cattrs' dispatch.
+# The hot path looks a class's hook up in a plain dict instead of going through cattrs' dispatch;
+# a model's hook is its compiled function (see ._compiled) when every field type allows one.
 _HOOKS: dict[Any, Callable[[Any, Any], Any]] = {}
+_COMPILED: dict[type, Structure] = {}
 
 
 def _hook(cls: Any) -> Callable[[Any, Any], Any]:
     hook = _HOOKS.get(cls)
     if hook is None:
-        hook = _HOOKS[cls] = _FAST.get_structure_hook(cls)
+        compiled = compile_model(cls, _COMPILED, parse_datetime) if attrs.has(cls) else None
+        hook = _HOOKS[cls] = compiled or _FAST.get_structure_hook(cls)
     return hook
 
 
