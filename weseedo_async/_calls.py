@@ -14,6 +14,8 @@ failure is that attempt's error, judged by the call's one retry loop.
 from __future__ import annotations
 
 import asyncio
+import collections
+import contextlib
 import logging
 import time
 from collections.abc import Mapping, Sequence
@@ -39,7 +41,7 @@ from ._shared_token import SharedToken
 from ._stats import Stats
 from ._transport import Transport, timeout_of, url
 
-__all__ = ["Caller", "Core", "Pacer", "capture"]
+__all__ = ["Caller", "Core", "Pacer", "Slots", "capture"]
 
 logger = get_logger("transport")
 _JSON = "application/json"
@@ -57,13 +59,12 @@ class Core:
         self.settings = settings
         self.base = settings.base_url
         self.transport = Transport(
-            max_connections=settings.max_connections,
             verify_ssl=settings.verify_ssl,
             session=session,
         )
-        # Waiting for a connection must not eat into a request's timeout: the pool is entered
-        # here, and aiohttp's own limit (the same size) never makes anyone wait.
-        self.slots = asyncio.Semaphore(settings.max_connections)
+        # The pool's one limit: waiting for a connection must not eat into a request's timeout,
+        # so the pool is entered here (the connector itself is unlimited, see Transport).
+        self.slots = Slots(settings.max_connections)
         self.secrets = Secrets([settings.client_secret, settings.password])
         self.gate: RateGate | FleetGate = RateGate(settings.max_rate)
         self.hooks = Hooks()
@@ -140,6 +141,60 @@ class Core:
             await self.gate.close()
         if self.shared is not None:
             await self.shared.close()
+
+
+class Slots:
+    """At most ``size`` requests in flight; the others wait their turn, first come first served.
+
+    :meth:`take_now` is the happy path (no coroutine, no future); only a caller that finds no free
+    slot awaits :meth:`take`. A slot given back goes straight to the longest waiter, so a slot is
+    free only while nobody waits.
+    """
+
+    __slots__ = ("_free", "_waiters")
+
+    def __init__(self, size: int) -> None:
+        self._free = size
+        self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
+
+    @property
+    def free(self) -> int:
+        """Slots nobody holds."""
+        return self._free
+
+    def take_now(self) -> bool:
+        """Take a free slot if there is one and nobody waits for it."""
+        if self._free and not self._waiters:
+            self._free -= 1
+            return True
+        return False
+
+    async def take(self) -> None:
+        """Wait for a slot (after :meth:`take_now` found none)."""
+        if self.take_now():
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if waiter.cancelled():
+                # Still queued, unless a give() already dropped it on its way to the next.
+                with contextlib.suppress(ValueError):
+                    self._waiters.remove(waiter)
+            else:
+                self.give()  # handed a slot just as it was cancelled: pass it on
+            raise
+
+    def give(self) -> None:
+        """Give a slot back: to the longest waiter still waiting, or to the free ones."""
+        waiters = self._waiters
+        while waiters:
+            waiter = waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+        self._free += 1
 
 
 class Pacer:
@@ -284,7 +339,10 @@ class Caller:
         entered = time.monotonic()
         if self._pacer is not None:
             await self._pacer.wait()
-        async with core.slots:
+        slots = core.slots
+        if not slots.take_now():
+            await slots.take()
+        try:
             sent_at = gate.try_admit()
             if sent_at is None:
                 sent_at = await gate.acquire()
@@ -307,6 +365,8 @@ class Caller:
                 )
             finally:
                 gate.done(sent_at)
+        finally:
+            slots.give()
         retry_after = None
         if status == 429 or status == 503:
             retry_after = parse_retry_after(headers, time.time())

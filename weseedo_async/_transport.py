@@ -51,13 +51,13 @@ class Transport:
     def __init__(
         self,
         *,
-        max_connections: int,
         verify_ssl: bool = True,
         session: aiohttp.ClientSession | None = None,
     ) -> None:
+        """The pool has no limit of its own: the client's slots (``_calls.Slots``) are the one
+        limit on requests in flight, entered before a request's timeout starts."""
         self._session = session
         self._owns_session = session is None
-        self._max_connections = max_connections
         self._verify_ssl = verify_ssl
         self._closed = False
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -85,7 +85,7 @@ class Transport:
         session = self._session
         if session is None:
             connector = aiohttp.TCPConnector(
-                limit=self._max_connections, limit_per_host=0, ssl=self._verify_ssl
+                limit=0, limit_per_host=0, ssl=self._verify_ssl
             )
             session = aiohttp.ClientSession(
                 connector=connector,

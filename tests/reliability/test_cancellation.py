@@ -45,8 +45,8 @@ def assert_whole(client: WeSeeDo, server: Server) -> None:
     assert gate.in_flight == 0, f"gate counts {gate.in_flight} in flight"
     assert client.stats.in_flight == 0, f"stats.in_flight == {client.stats.in_flight}"
     pool = core.settings.max_connections
-    assert core.slots._value == pool, "pool slots leaked"
-    assert not core.slots.locked()
+    assert core.slots.free == pool, "pool slots leaked"
+    assert not core.slots._waiters, "waiters left queued for a slot"
     session = core.transport._session
     if session is not None:
         acquired = session.connector._acquired  # type: ignore[union-attr]
