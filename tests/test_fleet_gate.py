@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from weseedo_async import Contact, WeSeeDo
+from weseedo_async import Contact, RateLimitError, WeSeeDo
 from weseedo_async._ratelimit import FleetGate
 from weseedo_async.sandbox import Sandbox
 
@@ -123,6 +123,36 @@ async def test_a_cool_down_seen_by_one_process_holds_every_process(
                   and refused_at + 0.25 < e.time < refused_at + 1.95]
         assert during == [], [(e.time - started) for e in during]
         assert sb.committed("dealers") == 3 * 22
+
+
+async def test_a_throttled_token_request_pauses_every_process(redis_server: RedisServer) -> None:
+    # A token request is not admitted by the fleet's gate, but the Retry-After its 429 carries
+    # closes that gate for every process, as any other request's does.
+    async with Sandbox() as sb:
+        workers = await start_workers(2, config(sb, redis_server))
+        try:
+            await creates(workers, 2)  # warm: the shared token, the windows
+            async with WeSeeDo(**config(sb, redis_server)) as client:
+                gate = client._core.gate
+                assert isinstance(gate, FleetGate)
+                sb.faults.inject("429", times=1, op="auth.token", retry_after=2)
+                with pytest.raises(RateLimitError):
+                    await client._core._fetch_own_token()  # what a process without one does
+                for _ in range(200):  # bounded: until this process has told Redis
+                    if not gate._feedback and (gate._pump is None or gate._pump.done()):
+                        break
+                    await asyncio.sleep(0.005)
+                await creates(workers, 10)
+        finally:
+            await stop_all(workers)
+        token = [e for e in sb.journal if e.op == "auth.token"][-1]
+        assert token.status == 429
+        refused_at = token.time + token.duration
+        after = [e.time - refused_at for e in sb.journal
+                 if e.op == "dealers.create" and e.time > refused_at]
+        assert len(after) == 20
+        assert min(after) >= 1.9, after  # the other processes waited out the 2 s
+        assert sb.committed("dealers") == 2 * 12
 
 
 async def test_one_round_trip_at_most_per_admitted_request(

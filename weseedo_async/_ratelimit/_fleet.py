@@ -243,6 +243,13 @@ class FleetGate:
         """What a reply tells the gate (see :meth:`RateGate.observe`)."""
         if not is_fleet_time(sent_at):
             self.local.observe(status, headers, sent_at, retry_after)
+            if retry_after is not None and status in (429, 503) and not is_testing():
+                # Not admitted by the fleet (a token request, or a send while Redis was away),
+                # but its cool-down holds for every process all the same.
+                self._closed_until = max(self._closed_until, time.monotonic() + retry_after)
+                self._feedback.append(f"c {retry_after!r}")
+                self._urgent.set()
+                self._kick()
             return
         for name in _QUOTA_HEADERS:
             if name in headers:

@@ -83,7 +83,8 @@ end
 # ARGV: constants (JSON), wanted, completions, feedback, quota observation ('' or "remaining limit
 # reset_in after", reset_in as of the call). The feedback is what the process learnt since its last
 # call, in the order it learnt it, comma-separated: ``a <sent>`` accepted, ``r <sent> <pause>``
-# refused (pause ``-`` without usable advice). It is applied before anything is granted, so a
+# refused (pause ``-`` without usable advice), ``c <pause>`` a cool-down announced to a request
+# the fleet did not admit (a token request). It is applied before anything is granted, so a
 # refusal closes the fleet's gate before the window the accepted replies opened can be spent.
 # Returns {granted, wait, now, rate, window}: wait < 0 means "until a reply frees the window".
 ADMIT = _COMMON + """
@@ -114,6 +115,10 @@ for item in string.gmatch(ARGV[4], '[^,]+') do
     end
   elseif kind == 'r' then
     refuse(tonumber(at), tonumber(pause))
+  elseif kind == 'c' then
+    -- A throttle of a request this script did not admit (the token endpoint's): its pause only.
+    local p = tonumber(at)
+    if p ~= nil and now + p > cool then cool = now + p end
   end
 end
 if ARGV[5] ~= '' then
