@@ -5,6 +5,7 @@ these tests prove the budget is shared at all, and the properties that make it s
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -15,6 +16,10 @@ import pytest_asyncio
 
 from weseedo_async import Contact, RateLimitError, WeSeeDo
 from weseedo_async._ratelimit import FleetGate
+from weseedo_async._ratelimit._fleet import _Leader
+from weseedo_async._ratelimit._learner import BucketState
+from weseedo_async._redis import RedisAway, SharedState
+from weseedo_async.bulk import Plan, provision
 from weseedo_async.sandbox import Sandbox
 
 from .support.fleet import Worker, start_workers
@@ -207,3 +212,57 @@ async def test_redis_away_mid_run_then_back(
                 and "Redis" in r.getMessage()]
     assert len(warnings) == 1
     assert any("rejoined" in r.getMessage() for r in caplog.records)
+
+
+async def committed(sb: Sandbox, n: int, run: asyncio.Future[Any]) -> None:
+    """Until the sandbox holds ``n`` dealers (bounded: 60 s, or the run's end)."""
+    for _ in range(3000):
+        if sb.committed("dealers") >= n or run.done():
+            return
+        await asyncio.sleep(0.02)
+
+
+async def test_a_bulk_run_survives_redis_killed_and_restarted(redis_server: RedisServer) -> None:
+    # Issue 11's fault: redis-server SIGKILLed mid-run and started again while the run goes on;
+    # every entity is created once, none fails for it.
+    plan = Plan.from_dict({"dealers": [
+        {"key": f"d{i}", "name": f"bulk dealer {i}", "contact": {
+            "first_name": "Bulk", "last_name": "Run", "email": f"bulk{i}@example.nl"}}
+        for i in range(600)
+    ]})
+    async with Sandbox(rate_limit=(300, 30)) as sb, WeSeeDo(**config(sb, redis_server)) as c:
+        run = asyncio.ensure_future(provision(c, plan, concurrency=64))
+        await committed(sb, 100, run)
+        redis_server.kill()
+        await committed(sb, 300, run)
+        redis_server.start()
+        report = await run
+    assert not run.cancelled()
+    assert (len(report.created), len(report.failed)) == (600, 0)
+    assert sb.committed("dealers") == 600
+    assert sb.duplicates("dealers") == {}
+
+
+async def test_after_an_outage_the_fleets_learner_starts_again(redis_server: RedisServer) -> None:
+    # While Redis was away every process sent through its own gate, unseen by the fleet's
+    # learner: the state it saved before would read the drained bucket as a far slower one.
+    clock = [0.0]
+    state = SharedState(redis_server.url, prefix="learner-test:", clock=lambda: clock[0])
+    try:
+        leader = _Leader(state)
+        saved = BucketState()
+        saved.rate, saved.phase = 2.4, 3
+        await state.client.set(leader._keys["blob"], json.dumps(saved.as_dict()))
+        assert (await leader._load()).rate == 2.4  # a leader taking over goes on from it
+        redis_server.kill()
+        with pytest.raises(RedisAway):
+            await leader._load()
+        redis_server.start()
+        clock[0] += 60  # past the backoff
+        fresh = await leader._load()
+        assert fresh.rate == BucketState().rate
+        assert fresh.phase == BucketState().phase
+        assert await state.client.get(leader._keys["blob"]) is None  # for every next leader too
+        assert (await leader._load()).rate == BucketState().rate
+    finally:
+        await state.close()

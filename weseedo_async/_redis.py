@@ -103,6 +103,8 @@ class SharedState:
         self._away = False
         self.failures = 0
         """How many Redis calls failed (for tests and ``client.stats``)."""
+        self.outages = 0
+        """How many times Redis went away (what was learnt from it before may be stale)."""
 
     def key(self, name: str) -> str:
         """``name`` under this client's prefix."""
@@ -135,6 +137,7 @@ class SharedState:
     def _failed(self, exc: BaseException) -> None:
         self.failures += 1
         if not self._away:
+            self.outages += 1
             _log.warning(
                 "Redis at %s is unavailable (%s): %s until it answers again",
                 self.where, type(exc).__name__, self._meanwhile,

@@ -84,6 +84,7 @@ if ARGV[6] ~= '' then redis.call('SET', KEYS[2], ARGV[6], 'PX', 3600000) end
 return 1
 """
 _GET = """return redis.call('GET', KEYS[1])"""
+_DROP = """return redis.call('DEL', KEYS[1])"""
 _LEASE = """
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
 if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]); return 1 end
@@ -295,6 +296,8 @@ class _Leader:
         self._publish = state.script(_PUBLISH)
         self._lease = state.script(_LEASE)
         self._get = state.script(_GET)
+        self._drop = state.script(_DROP)
+        self._outages = state.outages
         self._holder = secrets.token_hex(8)
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
@@ -378,6 +381,14 @@ class _Leader:
 
     async def _load(self) -> BucketState:
         bucket = BucketState()
+        if self._state.outages != self._outages:
+            # Redis was away: the fleet's sends meanwhile went through each process's own gate,
+            # unseen by the fleet's learner; what it learnt before would read the server's
+            # bucket, drained by them, as a far slower one. It starts again from what it sees.
+            self._outages = self._state.outages
+            self._published = ()
+            await self._state.run(self._drop, [self._keys["blob"]], [])
+            return bucket
         raw = await self._state.run(self._get, [self._keys["blob"]], [])
         if raw:
             with contextlib.suppress(ValueError, TypeError, KeyError):
