@@ -14,9 +14,10 @@ the fixed-reply server runs in a process of its own for the whole run. Arms:
 - **bulk** and **bulk [speed]**: the same N companies through ``bulk.provision`` (no journal).
 
 Reported: each arm's throughput ÷ raw aiohttp's in the same round (> 1: faster than raw), median
-(min–max) over the rounds, and the server's CPU share while each arm ran (low: the client set the
-pace). Only ratios within a round mean anything on a shared machine. Results go to stdout and
-``benchmarks/CLIENT_COST.md``.
+(min–max) over the rounds; raw's client CPU time ÷ the arm's (> 1: the arm spends less per create;
+steadier than wall time on a loaded machine); and the server's CPU share while each arm ran (low:
+the client set the pace). Only ratios within a round mean anything on a shared machine. Results
+go to stdout and ``benchmarks/CLIENT_COST.md``.
 """
 
 from __future__ import annotations
@@ -144,10 +145,10 @@ def _arm_main(arm: str, base: str, n: int, concurrency: int) -> None:
     if arm != RAW:
         import weseedo_async.bulk  # noqa: F401
     body = _raw if arm == RAW else _bulk if arm.startswith("bulk") else _weseedo
-    started = time.perf_counter()
+    started, cpu0 = time.perf_counter(), time.process_time()
     ok = run(body(base, n, concurrency))
-    wall = time.perf_counter() - started
-    print(json.dumps({"wall": wall, "ok": ok}), flush=True)
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu0
+    print(json.dumps({"wall": wall, "cpu": cpu, "ok": ok}), flush=True)
 
 
 # -- the run ----------------------------------------------------------------------------------
@@ -191,12 +192,14 @@ def measure(args: argparse.Namespace) -> str:
         base = f"http://127.0.0.1:{port}"
         arms = list(ARMS) if not args.arm_filter else [RAW, *args.arm_filter]
         speed: dict[str, list[float]] = {a: [] for a in arms}
+        thrift: dict[str, list[float]] = {a: [] for a in arms}
         server_cpu: dict[str, list[float]] = {a: [] for a in arms}
         skipped: dict[str, str] = {}
         _spawn_arm(RAW, base, min(args.n, 500), args.concurrency)  # warm the disk cache
         for round_no in range(args.rounds):
             shift = round_no % len(arms)
             walls: dict[str, float] = {}
+            cpus: dict[str, float] = {}
             for arm in arms[shift:] + arms[:shift]:
                 cpu0 = _cpu(server.pid)
                 result = _spawn_arm(arm, base, args.n, args.concurrency)
@@ -205,10 +208,11 @@ def measure(args: argparse.Namespace) -> str:
                     continue
                 if result["ok"] != args.n:
                     raise RuntimeError(f"arm {arm!r}: {result['ok']} of {args.n} creates")
-                walls[arm] = result["wall"]
+                walls[arm], cpus[arm] = result["wall"], result["cpu"]
                 server_cpu[arm].append((_cpu(server.pid) - cpu0) / result["wall"])
             for arm, wall in walls.items():
                 speed[arm].append(walls[RAW] / wall)
+                thrift[arm].append(cpus[RAW] / cpus[arm])
             print(f"round {round_no + 1}: " + ", ".join(
                 f"{a} {w:.3f}s ({walls[RAW] / w:.2f}x)" for a, w in walls.items()),
                 file=sys.stderr, flush=True)
@@ -225,14 +229,16 @@ def measure(args: argparse.Namespace) -> str:
         f"{args.concurrency} per arm, each arm in its own process, arms interleaved (the order "
         "rotates every round); median (min–max) over the rounds.",
         "",
-        "| arm | throughput ÷ raw aiohttp's (same round) | server CPU |",
-        "|---|---|---|",
+        "| arm | throughput ÷ raw aiohttp's (same round) | raw's client CPU ÷ the arm's "
+        "| server CPU |",
+        "|---|---|---|---|",
     ]
     for arm in arms:
         if not speed[arm]:
-            lines.append(f"| {arm} | skipped: {skipped.get(arm, 'no result')} | — |")
+            lines.append(f"| {arm} | skipped: {skipped.get(arm, 'no result')} | — | — |")
             continue
         lines.append(f"| {arm} | {spread(speed[arm], '{:.2f}×')} "
+                     f"| {spread(thrift[arm], '{:.2f}×')} "
                      f"| {spread([c * 100 for c in server_cpu[arm]], '{:.0f}%')} |")
     return "\n".join(lines) + "\n"
 
