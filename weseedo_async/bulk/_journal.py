@@ -30,8 +30,9 @@ so with N workers one sync covers up to N intents, and the loop never waits for 
 takes part in the cycle. An intent's future is resolved only after the sync that covers its line
 returned: its POST never leaves before its record is on disk. A failed write or sync fails that
 batch's intents and every later one (the file's state is unknown from then on). ``created`` and
-``adopted`` records are not awaited: if one is lost in a crash, the rerun finds the entity by
-natural key.
+``adopted`` records are not awaited, nor do they wake the writer (each wake-up costs the loop a
+thread switch): they go out with the next intent's batch, or at the close. If one is lost in a
+crash, the rerun finds the entity by natural key.
 
 The role, for a run (``_run``): ``journaled`` and ``intents`` as read at open, ``recording``,
 ``await intent(kind, key)`` before a create (its :class:`Claim` says whether to send it),
@@ -255,8 +256,8 @@ class Journal:
         return GO
 
     def created(self, kind: str, key: str, id: str, spec: str | None = None) -> None:
-        """Record that this run created ``key`` as ``id``; durable with the writer's next batch
-        (see the module docstring for why that is enough)."""
+        """Record that this run created ``key`` as ``id``; written with the next intent's batch or
+        at the close (see the module docstring for why that is enough)."""
         if self._writer is not None:
             self._writer.put(("created", kind, key, id, spec, time.time()), None)
 
@@ -303,8 +304,13 @@ class _Writer(threading.Thread):
         self.syncs = 0
 
     def put(self, record: _Record | None, future: asyncio.Future[None] | None) -> None:
+        """Queue ``record``; with a ``future``, wake the thread for it (resolved once durable).
+
+        A record without a future wakes no one: waking the thread costs the loop a thread switch,
+        and an outcome record may as well wait for the next intent's batch (or the close).
+        """
         self.queue.append((record, future))  # deque.append is atomic: no lock on the hot path
-        if not self.wake.is_set():
+        if future is not None and not self.wake.is_set():
             self.wake.set()
 
     def stop(self) -> None:
