@@ -130,7 +130,8 @@ async def test_close_writes_what_is_queued_and_ends_the_thread(tmp_path: Path) -
         journal.created("user", f"u{i}", f"id-{i}", None)
     await journal.close()
     await journal.close()
-    assert writer is not None and not writer.is_alive()
+    assert writer is not None
+    assert not writer.is_alive()
     again = Journal(path)
     again.read(server="http://a/api/v2")
     assert len(again.journaled) == 100
@@ -139,14 +140,15 @@ async def test_close_writes_what_is_queued_and_ends_the_thread(tmp_path: Path) -
 @pytest.mark.parametrize("key", ['a"b', "back\\slash", "new\nline", "é ünïcode 🎉", "\x00"])
 def test_lines_are_what_json_dumps_writes(key: str) -> None:
     t = 1732540000.1234
-    for record, expected in [
+    cases: list[tuple[tuple[object, ...], dict[str, object]]] = [
         (("intent", "user", key, None, None, t), {"op": "intent", "kind": "user", "key": key}),
         (("created", "site", key, "x\ty", "s1", t),
          {"op": "created", "kind": "site", "key": key, "id": "x\ty", "spec": "s1"}),
         (("adopted", "company", key, "5f0d", None, t),
          {"op": "adopted", "kind": "company", "key": key, "id": "5f0d", "spec": None}),
         (("run", key, "", None, None, t), {"op": "run", "server": key}),
-    ]:  # fmt: skip
+    ]  # fmt: skip
+    for record, expected in cases:
         line = _line(record)  # type: ignore[arg-type]
         assert line == json.dumps({**expected, "t": round(t, 3)}, separators=(",", ":")) + "\n"
 
