@@ -22,11 +22,17 @@ exists by natural key with or without it.
 An ``intent`` is written *and fsync'd* before its POST is sent, so the file never claims less than
 may exist: it names every entity whose create may have been applied.
 
-Durability by group commit: records are appended to an in-memory batch, one flusher task writes the
-batch with a single ``write`` + ``fsync`` in a worker thread, and every worker whose intent is in
-the batch waits for that flush. While one fsync runs, the next batch fills, so with N workers one
-fsync covers up to N intents instead of N fsyncs in a row. ``created`` and ``adopted`` records are
-not awaited: if one is lost in a crash, the rerun finds the entity by natural key.
+Durability by group commit: the loop thread only queues a record (a tuple) and, for an intent, the
+future its worker waits on. One writer thread per open journal takes whatever is queued, turns it
+into lines, writes them with a single ``write`` and makes them durable (``fsync``), then hands the
+batch's futures back to the loop in one call; it goes straight on with what queued up meanwhile,
+so with N workers one sync covers up to N intents, and the loop never waits for the disk nor
+takes part in the cycle. An intent's future is resolved only after the sync that covers its line
+returned: its POST never leaves before its record is on disk. A failed write or sync fails that
+batch's intents and every later one (the file's state is unknown from then on). ``created`` and
+``adopted`` records are not awaited, nor do they wake the writer (each wake-up costs the loop a
+thread switch): they go out with the next intent's batch, or at the close. If one is lost in a
+crash, the rerun finds the entity by natural key.
 
 The role, for a run (``_run``): ``journaled`` and ``intents`` as read at open, ``recording``,
 ``await intent(kind, key)`` before a create (its :class:`Claim` says whether to send it),
@@ -38,12 +44,16 @@ with claims that other processes hold or left behind).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
+import threading
 import time
-from collections.abc import Mapping
+from collections import deque
+from collections.abc import Callable, Mapping
+from json.encoder import encode_basestring_ascii as _quote  # what json.dumps writes for a str
 from pathlib import Path
-from typing import Any, NamedTuple, Protocol
+from typing import NamedTuple, Protocol
 
 from .._exceptions import WeSeeDoError
 
@@ -105,7 +115,11 @@ class JournalRole(Protocol):
 class Journal:
     """An open journal (see the module docstring); ``path=None`` gives one that keeps nothing."""
 
-    def __init__(self, path: str | os.PathLike[str] | None) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str] | None, *, sync: Callable[[int], None] = os.fsync
+    ) -> None:
+        """``sync`` makes a written batch durable (given the file's descriptor; tests inject
+        theirs)."""
         self.path = Path(path) if path is not None else None
         #: key -> its last ``created`` or ``adopted`` record read at open.
         self.journaled: dict[str, Recorded] = {}
@@ -113,13 +127,15 @@ class Journal:
         self.intents: dict[str, str] = {}
         #: the servers (base URLs) of the runs recorded in the file.
         self.servers: set[str] = set()
+        self._sync = sync
         self._fd: int | None = None
-        self._batch: list[bytes] = []
-        self._waiters: list[asyncio.Future[None]] = []
-        self._flusher: asyncio.Task[None] | None = None
-        self._error: OSError | None = None
-        #: fsyncs done, for measurements and tests.
-        self.fsyncs = 0
+        self._writer: _Writer | None = None
+        self._synced = 0  # the syncs of writers already stopped
+
+    @property
+    def fsyncs(self) -> int:
+        """Batches made durable (one ``sync`` each), for measurements and tests."""
+        return self._synced + (self._writer.syncs if self._writer is not None else 0)
 
     @property
     def recording(self) -> bool:
@@ -165,8 +181,10 @@ class Journal:
                 _fsync_dir(self.path.parent)  # the file's own name must survive a crash too
         except OSError as exc:
             raise JournalError(f"cannot open journal {self.path}: {exc.strerror}") from exc
+        self._writer = _Writer(self._fd, self._sync)
+        self._writer.start()
         if server is not None:
-            self._append({"op": "run", "server": server})  # written with the first flush
+            self._writer.put(("run", server, "", None, None, time.time()), None)
 
     def check_kinds(self, kinds: Mapping[str, str]) -> None:
         """Refuse the journal of another plan: one that records a key of ``kinds`` (key → kind)
@@ -206,84 +224,143 @@ class Journal:
                 self.intents[key] = kind
 
     async def close(self) -> None:
-        """Write what is pending, fsync, close. Safe to call twice."""
-        if self._batch and self._fd is not None:
-            self._kick()
-        if self._flusher is not None:
-            await asyncio.shield(self._flusher)
-        if self._fd is not None:
-            os.close(self._fd)
+        """Write what is pending, sync, close. Safe to call twice."""
+        writer, fd = self._writer, self._fd
+        self._writer = None  # later records are not kept
+        if writer is not None:
+            barrier = asyncio.get_running_loop().create_future()
+            writer.put(None, barrier)  # resolved once everything queued before it is durable
+            try:
+                await asyncio.shield(barrier)
+            except OSError:
+                pass  # its intents failed already; a lost outcome record costs a rerun a lookup
+            finally:
+                writer.stop()
+                self._synced += writer.syncs
+        if fd is not None:
+            os.close(fd)
             self._fd = None
 
     # -- records -----------------------------------------------------------------------------------
     async def intent(self, kind: str, key: str) -> Claim:
         """Record that ``key`` is about to be created; returns (:data:`GO`) once the record is on
         disk: one process holds the file, so there is no one else to ask."""
-        if self._fd is None:
+        writer = self._writer
+        if writer is None:
             return GO
-        if self._error is not None:
-            raise self._error
+        if writer.error is not None:
+            raise writer.error
         waiter = asyncio.get_running_loop().create_future()
-        self._append({"op": "intent", "kind": kind, "key": key})
-        self._waiters.append(waiter)
-        self._kick()
+        writer.put(("intent", kind, key, None, None, time.time()), waiter)
         await waiter
         return GO
 
     def created(self, kind: str, key: str, id: str, spec: str | None = None) -> None:
-        """Record that this run created ``key`` as ``id``; durable with the next flush (see the
-        module docstring for why that is enough)."""
-        self._record("created", kind, key, id, spec)
+        """Record that this run created ``key`` as ``id``; written with the next intent's batch or
+        at the close (see the module docstring for why that is enough)."""
+        if self._writer is not None:
+            self._writer.put(("created", kind, key, id, spec, time.time()), None)
 
     def adopted(self, kind: str, key: str, id: str, spec: str | None) -> None:
         """Record that ``key`` exists as ``id`` (found, maybe updated); ``spec`` None when it was
         left with fields that differ from the plan, so that a rerun compares it again."""
-        self._record("adopted", kind, key, id, spec)
+        if self._writer is not None:
+            self._writer.put(("adopted", kind, key, id, spec, time.time()), None)
 
-    def _record(self, op: str, kind: str, key: str, id: str, spec: str | None) -> None:
-        if self._fd is None:
-            return
-        self._append({"op": op, "kind": kind, "key": key, "id": id, "spec": spec})
-        self._kick()
 
-    def _append(self, record: dict[str, Any]) -> None:
-        record["t"] = round(time.time(), 3)
-        self._batch.append(json.dumps(record, separators=(",", ":")).encode() + b"\n")
+#: A queued record: op, kind (the server for "run"), key, id, spec, time.time().
+_Record = tuple[str, str, str, "str | None", "str | None", float]
 
-    # -- group commit ------------------------------------------------------------------------------
-    def _kick(self) -> None:
-        if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.get_running_loop().create_task(self._flush_loop())
 
-    async def _flush_loop(self) -> None:
-        loop = asyncio.get_running_loop()
-        while self._batch:
-            data = b"".join(self._batch)
-            waiters = self._waiters
-            self._batch, self._waiters = [], []
-            try:
-                await loop.run_in_executor(None, self._write_sync, data)
-            except OSError as exc:
-                # Every later intent fails too: an intent that is not durable must not be sent.
-                self._error = exc
-                for waiter in waiters:
-                    if not waiter.done():
-                        waiter.set_exception(exc)
+def _line(record: _Record) -> str:
+    """The record's JSON line, as ``json.dumps(..., separators=(",", ":"))`` writes it."""
+    op, kind, key, id, spec, t = record
+    if op == "intent":
+        return f'{{"op":"intent","kind":{_quote(kind)},"key":{_quote(key)},"t":{t:.3f}}}\n'
+    if op == "run":
+        return f'{{"op":"run","server":{_quote(kind)},"t":{t:.3f}}}\n'
+    spec_ = "null" if spec is None else _quote(spec)
+    return (f'{{"op":"{op}","kind":{_quote(kind)},"key":{_quote(key)},"id":{_quote(str(id))},'
+            f'"spec":{spec_},"t":{t:.3f}}}\n')  # fmt: skip
+
+
+class _Writer(threading.Thread):
+    """The writer thread of an open journal (see the module docstring).
+
+    The loop thread calls :meth:`put` (a record, a future to resolve once it is durable, or both)
+    and :meth:`stop`; the rest runs here, and touches a future only through its loop's
+    ``call_soon_threadsafe``.
+    """
+
+    def __init__(self, fd: int, sync: Callable[[int], None]) -> None:
+        super().__init__(name="weseedo-journal", daemon=True)
+        self.fd = fd
+        self.sync = sync
+        self.queue: deque[tuple[_Record | None, asyncio.Future[None] | None]] = deque()
+        self.wake = threading.Event()
+        self.stopping = False
+        #: the first failed write or sync: it fails every intent from then on.
+        self.error: OSError | None = None
+        self.syncs = 0
+
+    def put(self, record: _Record | None, future: asyncio.Future[None] | None) -> None:
+        """Queue ``record``; with a ``future``, wake the thread for it (resolved once durable).
+
+        A record without a future wakes no one: waking the thread costs the loop a thread switch,
+        and an outcome record may as well wait for the next intent's batch (or the close).
+        """
+        self.queue.append((record, future))  # deque.append is atomic: no lock on the hot path
+        if future is not None and not self.wake.is_set():
+            self.wake.set()
+
+    def stop(self) -> None:
+        """Let the thread write what is queued, then end; waits for it."""
+        self.stopping = True
+        self.wake.set()
+        self.join()
+
+    def run(self) -> None:
+        while True:
+            if not self.queue:
+                if self.stopping:
+                    return
+                self.wake.wait()
+                self.wake.clear()
                 continue
-            for waiter in waiters:
-                if not waiter.done():  # a cancelled worker no longer waits
-                    waiter.set_result(None)
+            lines: list[str] = []
+            futures: list[asyncio.Future[None]] = []
+            while self.queue:
+                record, future = self.queue.popleft()
+                if record is not None:
+                    lines.append(_line(record))
+                if future is not None:
+                    futures.append(future)
+            if lines and self.error is None:
+                try:
+                    self._write("".join(lines).encode())
+                except OSError as exc:
+                    self.error = exc
+            if futures:
+                with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
+                    futures[0].get_loop().call_soon_threadsafe(_settle, futures, self.error)
 
-    def _write_sync(self, data: bytes) -> None:
-        fd = self._fd
-        if fd is None:
-            raise OSError("journal closed")
+    def _write(self, data: bytes) -> None:
         view = memoryview(data)
         while view:
-            written = os.write(fd, view)
-            view = view[written:]
-        os.fsync(fd)
-        self.fsyncs += 1
+            view = view[os.write(self.fd, view) :]
+        self.sync(self.fd)
+        self.syncs += 1
+
+
+def _settle(futures: list[asyncio.Future[None]], error: OSError | None) -> None:
+    """On the loop: the batch of ``futures`` is durable (or failed with ``error``)."""
+    for future in futures:
+        if future.done():  # a cancelled worker no longer waits
+            continue
+        if error is None:
+            future.set_result(None)
+        else:
+            future.set_exception(error)
 
 
 def _fsync_dir(path: Path) -> None:
