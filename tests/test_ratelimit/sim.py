@@ -216,13 +216,15 @@ def simulate(
     rtt: float = 0.002,
     seed: int = 0,
     stagger: float = 0.0,
+    rtt_jitter: float = 0.00005,
 ) -> Outcome:
-    """One bulk run of ``n`` against ``shape``; ``make_gate(clock, wall)`` builds the gate."""
+    """One bulk run of ``n`` against ``shape``; ``make_gate(clock, wall)`` builds the gate;
+    ``rtt_jitter``: each leg of a round trip is ``rtt / 2`` ± that (uniform)."""
 
     async def main(loop: VirtualLoop) -> Outcome:
         gate = make_gate(loop.time, lambda: EPOCH + loop.time())
         server = bucket_server(shape.bucket(seed))
         return await bulk(loop, gate, server, n=n, concurrency=concurrency, rtt=rtt, seed=seed,
-                          stagger=stagger)
+                          stagger=stagger, rtt_jitter=rtt_jitter)
 
     return run(main)

@@ -288,3 +288,24 @@ def test_a_fixed_pause_is_not_read_as_the_time_to_the_next_token(
 
     out = run(main)
     assert (out.elapsed <= 1.5 * 4000 / 200) is on, out
+
+
+def test_the_search_never_learns_a_rate_above_the_pace_it_was_refused_at(
+        switch: Callable[[Mechanism], bool]) -> None:
+    """The search's equation reads the gate's send times; the server decides on arrival times,
+    here a millisecond off either way (as on a loaded machine). On a bucket one request deep two
+    sends a little closer than the pace decide the equation's answer, which can then lie far
+    above the pace that was refused — and every refusal while holding takes the estimate down
+    only a step, a whole-second pause each."""
+    def unbounded(mp: pytest.MonkeyPatch) -> None:
+        def equation_alone(args: _learner._SearchArgs, depth: float, step: float,
+                           exact: float | None) -> float:
+            return _drain.search_rate(*args, depth, step, exact)
+
+        mp.setattr(_learner, "_search_rate", equation_alone)
+
+    on = switch(unbounded)
+    shape = Shape(100, 1)
+    out = simulate(lambda clock, wall: RateGate(clock=clock, wall=wall), shape, n=2001,
+                   rtt=0.002, rtt_jitter=0.001)
+    assert (out.elapsed <= 1.6 * shape.floor(out.n)) is on, out

@@ -47,7 +47,7 @@ from __future__ import annotations
 import itertools
 import math
 
-from ._drain import DOUBLING, MIN_RATE, STEP, exact_wait, is_pause, search_rate, step_pace
+from ._drain import DOUBLING, MIN_RATE, STEP, STEPS, exact_wait, is_pause, search_rate, step_pace
 
 __all__ = [
     "CALM",
@@ -86,6 +86,8 @@ _SEARCH_SLACK = 1.0
 _JOINT_ROUNDS = 8
 # Steps of a search remembered (three doublings): the bucket was last full at one of them.
 _MARKS = 24
+# One step up from a pace: a search that caught up on a late slot sent that fast for a while.
+_STEP_RATIO = 2.0 ** (1.0 / STEPS)
 
 
 class BucketState:
@@ -214,7 +216,7 @@ def refused(state: BucketState, sent_at: float, pause: float | None, now: float)
         t = sent_at - state.search_start
         before = _sent_before(state, sent_at, now)
         step = step_pace(state.ramp_from, t)
-        args = (state.marks, t, before, cool, state.gap_ok)
+        args: _SearchArgs = (state.marks, t, before, cool, state.gap_ok)
         if state.rate == 0.0:
             state.proven_from = state.search_start
             # The first search also pins the depth: the burst's count less what trickled in
@@ -223,12 +225,12 @@ def refused(state: BucketState, sent_at: float, pause: float | None, now: float)
             counted, depth = state.burst, max(1.0, state.burst)
             for _ in range(_JOINT_ROUNDS):
                 state.burst = counted
-                again = _first_depth(state, search_rate(*args, depth, step, exact))
+                again = _first_depth(state, _search_rate(args, depth, step, exact))
                 if abs(again - depth) < 0.5:
                     break
                 depth = again
             state.burst = depth
-        state.rate = search_rate(*args, state.burst, step, exact)
+        state.rate = _search_rate(args, state.burst, step, exact)
         state.phase = HOLD
     else:
         _prove(state, sent_at)
@@ -241,6 +243,21 @@ def refused(state: BucketState, sent_at: float, pause: float | None, now: float)
     state.ok = 0
     state.last_refusal = now
     return True
+
+
+_SearchArgs = tuple[list[tuple[float, float]], float, float, float, int]
+
+
+def _search_rate(args: _SearchArgs, depth: float, step: float, exact: float | None) -> float:
+    """The search's equation, bounded by the pace the refused request went out at (a step more:
+    a search that caught up on a late slot went that fast for a moment): a bucket runs dry only
+    while it is drained faster than it refills, and the search never went faster. (The
+    equation reads the gate's send times; the server sees arrival times, a millisecond or so off
+    either way, and on a shallow bucket that alone can put its answer far above any pace that
+    was ever refused.)"""
+    marks, t, before, cool, gap = args
+    bound: float = step * _STEP_RATIO
+    return min(search_rate(marks, t, before, cool, gap, depth, step, exact), bound)
 
 
 def _prove(state: BucketState, now: float) -> None:
