@@ -55,6 +55,9 @@ ARMS: dict[str, tuple[dict[str, str], str]] = {
     "bulk [speed]": ({}, "uvloop"),
 }
 RAW = "raw aiohttp"
+BASELINE = " (baseline)"
+for _name in ("weseedo", "weseedo [speed]"):  # the same arms, run by another checkout's SDK
+    ARMS[_name + BASELINE] = ARMS[_name]
 
 
 # -- the arms, each run in a process of its own -----------------------------------------------
@@ -131,6 +134,7 @@ async def _bulk(base: str, n: int, concurrency: int) -> int:
 
 def _arm_main(arm: str, base: str, n: int, concurrency: int) -> None:
     loop = ARMS[arm][1]
+    arm = arm.removesuffix(BASELINE)
     run: Any = asyncio.run
     if loop == "uvloop":
         try:
@@ -143,12 +147,15 @@ def _arm_main(arm: str, base: str, n: int, concurrency: int) -> None:
     import aiohttp  # noqa: F401
 
     if arm != RAW:
-        import weseedo_async.bulk  # noqa: F401
+        import weseedo_async.bulk
     body = _raw if arm == RAW else _bulk if arm.startswith("bulk") else _weseedo
     started, cpu0 = time.perf_counter(), time.process_time()
     ok = run(body(base, n, concurrency))
     wall, cpu = time.perf_counter() - started, time.process_time() - cpu0
-    print(json.dumps({"wall": wall, "cpu": cpu, "ok": ok}), flush=True)
+    import weseedo_async
+
+    tree = str(Path(weseedo_async.__file__).resolve().parent.parent)
+    print(json.dumps({"wall": wall, "cpu": cpu, "ok": ok, "tree": tree}), flush=True)
 
 
 # -- the run ----------------------------------------------------------------------------------
@@ -160,14 +167,19 @@ def _cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _spawn_arm(arm: str, base: str, n: int, concurrency: int) -> dict[str, Any]:
+def _spawn_arm(
+    arm: str, base: str, n: int, concurrency: int, baseline: Path | None = None
+) -> dict[str, Any]:
     env = {**os.environ, "PYTHONPATH": str(ROOT), **ARMS[arm][0]}
+    # A baseline arm runs in the other checkout's directory: its weseedo_async comes first on
+    # sys.path, this checkout's benchmarks package through PYTHONPATH.
+    cwd = baseline if arm.endswith(BASELINE) and baseline is not None else ROOT
     if "WESEEDO_JSON" not in ARMS[arm][0]:
         env.pop("WESEEDO_JSON", None)
     done = subprocess.run(  # noqa: S603 - our own interpreter and module, fixed args
         [sys.executable, "-m", "benchmarks.client_cost", "--arm", arm, "--base", base,
          "--n", str(n), "--concurrency", str(concurrency)],
-        capture_output=True, text=True, env=env, cwd=ROOT, timeout=600, check=False,
+        capture_output=True, text=True, env=env, cwd=cwd, timeout=600, check=False,
     )
     lines = done.stdout.strip().splitlines()
     if done.returncode or not lines:
@@ -190,7 +202,8 @@ def measure(args: argparse.Namespace) -> str:
         assert server.stdout is not None
         port = json.loads(server.stdout.readline())["port"]
         base = f"http://127.0.0.1:{port}"
-        arms = list(ARMS) if not args.arm_filter else [RAW, *args.arm_filter]
+        arms = [a for a in (list(ARMS) if not args.arm_filter else [RAW, *args.arm_filter])
+                if args.baseline or not a.endswith(BASELINE)]
         speed: dict[str, list[float]] = {a: [] for a in arms}
         thrift: dict[str, list[float]] = {a: [] for a in arms}
         server_cpu: dict[str, list[float]] = {a: [] for a in arms}
@@ -202,10 +215,13 @@ def measure(args: argparse.Namespace) -> str:
             cpus: dict[str, float] = {}
             for arm in arms[shift:] + arms[:shift]:
                 cpu0 = _cpu(server.pid)
-                result = _spawn_arm(arm, base, args.n, args.concurrency)
+                result = _spawn_arm(arm, base, args.n, args.concurrency, args.baseline)
                 if "skipped" in result:
                     skipped[arm] = result["skipped"]
                     continue
+                want = args.baseline.resolve() if arm.endswith(BASELINE) else ROOT
+                if arm != RAW and result["tree"] != str(want):
+                    raise RuntimeError(f"arm {arm!r} ran the SDK in {result['tree']}, not {want}")
                 if result["ok"] != args.n:
                     raise RuntimeError(f"arm {arm!r}: {result['ok']} of {args.n} creates")
                 walls[arm], cpus[arm] = result["wall"], result["cpu"]
@@ -225,9 +241,10 @@ def measure(args: argparse.Namespace) -> str:
         "",
         f"Generated {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} by "
         f"`python -m benchmarks.client_cost --rounds {args.rounds} --n {args.n} "
-        f"--concurrency {args.concurrency}`: {args.n} company creates at concurrency "
-        f"{args.concurrency} per arm, each arm in its own process, arms interleaved (the order "
-        "rotates every round); median (min–max) over the rounds.",
+        f"--concurrency {args.concurrency}"
+        f"{' --baseline ' + str(args.baseline) if args.baseline else ''}`: {args.n} company "
+        f"creates at concurrency {args.concurrency} per arm, each arm in its own process, arms "
+        "interleaved (the order rotates every round); median (min–max) over the rounds.",
         "",
         "| arm | throughput ÷ raw aiohttp's (same round) | raw's client CPU ÷ the arm's "
         "| server CPU |",
@@ -251,6 +268,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--only", dest="arm_filter", action="append", choices=list(ARMS)[1:],
                    help="run only this arm besides raw aiohttp (repeatable)")
     p.add_argument("--out", type=Path, default=Path(__file__).with_name("CLIENT_COST.md"))
+    p.add_argument("--baseline", type=Path, metavar="PATH",
+                   help="also run the weseedo arms with the SDK of another checkout (a directory "
+                   "holding weseedo_async/), as '... (baseline)'")
     p.add_argument("--arm", choices=list(ARMS), help=argparse.SUPPRESS)
     p.add_argument("--base", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
