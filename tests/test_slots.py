@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from weseedo_async._calls import Slots
+from weseedo_async._slots import Slots
 
 
 async def test_a_free_slot_is_taken_without_waiting() -> None:

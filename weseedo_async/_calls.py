@@ -13,9 +13,6 @@ failure is that attempt's error, judged by the call's one retry loop.
 
 from __future__ import annotations
 
-import asyncio
-import collections
-import contextlib
 import logging
 import time
 from collections.abc import Mapping, Sequence
@@ -38,10 +35,11 @@ from ._retry import RetryBudget, RetryPolicy, is_retryable, retry_after_failure
 from ._sansio import decipher_response, success_result
 from ._secrets import Secrets
 from ._shared_token import SharedToken
+from ._slots import Pacer, Slots
 from ._stats import Stats
 from ._transport import Transport, timeout_of, url
 
-__all__ = ["Caller", "Core", "Pacer", "Slots", "capture"]
+__all__ = ["Caller", "Core", "capture"]
 
 logger = get_logger("transport")
 _JSON = "application/json"
@@ -141,77 +139,6 @@ class Core:
             await self.gate.close()
         if self.shared is not None:
             await self.shared.close()
-
-
-class Slots:
-    """At most ``size`` requests in flight; the others wait their turn, first come first served.
-
-    :meth:`take_now` is the happy path (no coroutine, no future); only a caller that finds no free
-    slot awaits :meth:`take`. A slot given back goes straight to the longest waiter, so a slot is
-    free only while nobody waits.
-    """
-
-    __slots__ = ("_free", "_waiters")
-
-    def __init__(self, size: int) -> None:
-        self._free = size
-        self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
-
-    @property
-    def free(self) -> int:
-        """Slots nobody holds."""
-        return self._free
-
-    def take_now(self) -> bool:
-        """Take a free slot if there is one and nobody waits for it."""
-        if self._free and not self._waiters:
-            self._free -= 1
-            return True
-        return False
-
-    async def take(self) -> None:
-        """Wait for a slot (after :meth:`take_now` found none)."""
-        if self.take_now():
-            return
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiters.append(waiter)
-        try:
-            await waiter
-        except asyncio.CancelledError:
-            if waiter.cancelled():
-                # Still queued, unless a give() already dropped it on its way to the next.
-                with contextlib.suppress(ValueError):
-                    self._waiters.remove(waiter)
-            else:
-                self.give()  # handed a slot just as it was cancelled: pass it on
-            raise
-
-    def give(self) -> None:
-        """Give a slot back: to the longest waiter still waiting, or to the free ones."""
-        waiters = self._waiters
-        while waiters:
-            waiter = waiters.popleft()
-            if not waiter.done():
-                waiter.set_result(None)
-                return
-        self._free += 1
-
-
-class Pacer:
-    """At most ``rate`` sends per second through one view (on top of the client's own gate)."""
-
-    __slots__ = ("_interval", "_next")
-
-    def __init__(self, rate: float) -> None:
-        self._interval = 1.0 / rate
-        self._next = 0.0
-
-    async def wait(self) -> None:
-        now = time.monotonic()
-        slot = self._next if self._next > now else now
-        self._next = slot + self._interval
-        if slot > now:
-            await asyncio.sleep(slot - now)
 
 
 class Caller:

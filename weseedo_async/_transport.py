@@ -54,7 +54,7 @@ class Transport:
         verify_ssl: bool = True,
         session: aiohttp.ClientSession | None = None,
     ) -> None:
-        """The pool has no limit of its own: the client's slots (``_calls.Slots``) are the one
+        """The pool has no limit of its own: the client's slots (``_slots.Slots``) are the one
         limit on requests in flight, entered before a request's timeout starts."""
         self._session = session
         self._owns_session = session is None

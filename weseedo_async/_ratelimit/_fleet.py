@@ -35,7 +35,7 @@ from .._redis import RedisAway, SharedState
 from .._retry import is_testing
 from . import _learner
 from ._drain import MIN_RATE, STEP, STEPS
-from ._fleet_lua import ADMIT
+from ._fleet_lua import ADMIT, DROP, GET, LEASE, POP, PUBLISH
 from ._gate import _QUOTA_HEADERS, INITIAL_WINDOW, OPEN_WINDOW, RateGate
 from ._learner import BucketState
 from ._quota import _SAME_WINDOW
@@ -70,27 +70,6 @@ _CONSTANTS = {
     "step": STEP, "steps": STEPS, "min_rate": MIN_RATE, "slack": 1.0,
     "same_window": _SAME_WINDOW, "ttl_ms": 3_600_000, "max_events": 200_000,
 }
-
-_POP = """
-local batch = redis.call('LRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1)
-redis.call('LTRIM', KEYS[1], #batch, -1)
-local t = redis.call('TIME')
-return {batch, tostring(tonumber(t[1]) + tonumber(t[2]) / 1e6)}
-"""
-_PUBLISH = """
-redis.call('HSET', KEYS[1], 'mode', ARGV[1], 'pr', ARGV[2], 'pb', ARGV[3], 'ramp', ARGV[4],
-           'ss', ARGV[5])
-if ARGV[6] ~= '' then redis.call('SET', KEYS[2], ARGV[6], 'PX', 3600000) end
-return 1
-"""
-_GET = """return redis.call('GET', KEYS[1])"""
-_DROP = """return redis.call('DEL', KEYS[1])"""
-_LEASE = """
-if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
-if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]); return 1 end
-return 0
-"""
-
 
 class FleetGate:
     """The rate gate of a client whose budget is shared (see the module docstring)."""
@@ -292,11 +271,11 @@ class _Leader:
         self._state = state
         self._keys = {"lease": state.key("gate:leader"), "events": state.key("gate:events"),
                       "gate": state.key("gate"), "blob": state.key("gate:learner")}
-        self._pop = state.script(_POP)
-        self._publish = state.script(_PUBLISH)
-        self._lease = state.script(_LEASE)
-        self._get = state.script(_GET)
-        self._drop = state.script(_DROP)
+        self._pop = state.script(POP)
+        self._publish = state.script(PUBLISH)
+        self._lease = state.script(LEASE)
+        self._get = state.script(GET)
+        self._drop = state.script(DROP)
         self._outages = state.outages
         self._holder = secrets.token_hex(8)
         self._task: asyncio.Task[None] | None = None

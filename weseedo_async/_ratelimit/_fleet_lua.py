@@ -21,7 +21,7 @@ One script does it all (:data:`ADMIT`): feedback and admission in one round trip
 
 from __future__ import annotations
 
-__all__ = ["ADMIT"]
+__all__ = ["ADMIT", "DROP", "GET", "LEASE", "POP", "PUBLISH"]
 
 _COMMON = """
 local t = redis.call('TIME')
@@ -172,4 +172,26 @@ end
 save()
 redis.call('LTRIM', ev, -C.max_events, -1)
 return {granted, tostring(wait), tostring(now), tostring(rate or -1), tostring(win)}
+"""
+
+# The leader's (:class:`._fleet._Leader`): read and trim the fleet's events (with Redis' time),
+# publish a pace (and save the learner's state), read or drop that state, hold the lease.
+POP = """
+local batch = redis.call('LRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1)
+redis.call('LTRIM', KEYS[1], #batch, -1)
+local t = redis.call('TIME')
+return {batch, tostring(tonumber(t[1]) + tonumber(t[2]) / 1e6)}
+"""
+PUBLISH = """
+redis.call('HSET', KEYS[1], 'mode', ARGV[1], 'pr', ARGV[2], 'pb', ARGV[3], 'ramp', ARGV[4],
+           'ss', ARGV[5])
+if ARGV[6] ~= '' then redis.call('SET', KEYS[2], ARGV[6], 'PX', 3600000) end
+return 1
+"""
+GET = """return redis.call('GET', KEYS[1])"""
+DROP = """return redis.call('DEL', KEYS[1])"""
+LEASE = """
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]); return 1 end
+return 0
 """
