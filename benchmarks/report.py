@@ -76,8 +76,30 @@ def checks_text(result: ScenarioResult) -> str:
     return "\n".join(lines)
 
 
+def summary(results: Sequence[ScenarioResult]) -> str:
+    """One table of every target of the run: weseedo's figure, met or not, and the peers'."""
+    marks = {True: "met", False: "**missed**", None: "not measured"}
+    lines = [
+        "| scenario | target | weseedo | | peers (time ÷ floor) |",
+        "|---|---|---|---|---|",
+    ]
+    for result in results:
+        s = result.scenario
+        peers = " · ".join(
+            f"{row.label} {'> ' if row.bound else ''}{row.ratio:.2f}x"
+            if row.ratio is not None else f"{row.label} {row.status}"
+            for row in result.rows if not row.label.startswith("weseedo")
+        ) or "—"
+        for i, check in enumerate(c for c in result.checks if not c.target.startswith("(")):
+            name = f"{s.number}. {s.key}" if i == 0 else ""
+            lines.append(f"| {name} | {check.target} | {check.measured} | {marks[check.met]} "
+                         f"| {peers if i == 0 else ''} |")
+    return "\n".join(lines)
+
+
 def markdown(results: Sequence[ScenarioResult], header: Sequence[str]) -> str:
-    out = ["# Benchmark results", "", *header, ""]
+    out = ["# Benchmark results", "", *header, "", "## Every target of this run", "",
+           summary(results), ""]
     for result in results:
         s = result.scenario
         scaled = f" (--quick; full: {s.n:,})" if result.quick and s.n_quick != s.n else ""

@@ -369,6 +369,9 @@ def checks(scenario: Scenario, rows: Sequence[Summary]) -> list[Check]:
             cap = 0.01 if key == "window" else 0.05
             out.append(_check(f"≤ {cap:.0%} 429s", w, share, lambda v: v <= cap, "{:.2%}"))
         if key == "latency" and raw is not None and raw.ratio and w is not None and w.ratio:
+            # Issue 15, 4: the chains no slower than raw aiohttp doing the same chains.
+            out.append(_check("≤ 1.00x raw aiohttp's time", w, w.ratio / raw.ratio,
+                              lambda v: v <= 1.0, "{:.2f}x"))
             # What the server and the machine allow: the raw loop's own distance from the floor.
             out.append(Check("(context) raw aiohttp's time ÷ floor", f"{raw.ratio:.2f}x", None))
         if key == "faults":
