@@ -34,17 +34,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .peers._common import CONTACT  # the body every peer sends
+
 ROOT = Path(__file__).resolve().parent.parent
 
 DEALER = "6b0fc9e30000000000000003"
 PACKAGE = "594a5befcc9d4f9e2f1da19a"
-CONTACT: dict[str, str] = {
-    "first_name": "Bench",
-    "last_name": "Mark",
-    "email": "bench.contact@example.nl",
-    "phone": "+31612345678",
-    "language": "nl",
-}
 
 #: arm -> (environment, loop)
 ARMS: dict[str, tuple[dict[str, str], str]] = {
