@@ -4,7 +4,10 @@ Pure: no I/O, no client, no clock; built once per run (or preview) from a valida
 
 - An entity *needs* its parent and, for a site, the users it names; it is ready once they exist.
 - Its *rank* is minus the length of the longest chain of dependents it heads: lower goes first
-  (the highest-level-first list schedule, see ``_run``).
+  (a dealer heading companies, users and sites before a company heading users and sites, ...).
+  That is the highest-level-first list schedule, which minimises the length of the whole run for
+  tree-shaped work: an entity held up by a retry or a lookup still has the rest of the run to
+  finish its short chain in, and the lookups of one kind bunch up early and share their listings.
 - Its *family* is the group of entities listed together when looking for existing ones: the kind
   and the parent (a plan key; for a top-level company the id of its existing dealer; for a dealer
   the credentials' own scope). :meth:`Graph.size` says how many plan entities a family has, so a

@@ -4,11 +4,7 @@ Scheduling. Every entity counts the entities it needs (``_graph``); when one exi
 dependents' counts drop, and those reaching zero are *ready*. ``concurrency`` workers pull work
 from one priority queue: creates, updates, listings. Nothing waits for a whole level, and the only
 per-entity state is a dict entry or two (no task, no request body: each is built just before its
-request). The queue serves the longest remaining chain first (a dealer heading companies, users
-and sites before a company heading users and sites, ...): the highest-level-first list schedule,
-which minimises the length of the whole run for tree-shaped work. An entity held up by a retry or
-a lookup then still has the rest of the run to finish its short chain in, and the lookups of one
-kind bunch up early and share their listings.
+request). The queue serves the longest remaining chain first (``_graph``'s rank).
 
 Converging. A ready entity is settled in the cheapest way that is safe:
 
@@ -254,20 +250,14 @@ class Run:
                         self._resolve(entity, claim.recorded.id, "journal")
                         return
                     if claim.uncertain:  # its last holder died: it may exist, look first
-                        self.tries[key] = _Try(0, TakenOver(f"{entity.kind} {key!r}"))
-                        group = self.batches.park(key)  # looked up once it leaves (_handle)
-                        if self.pool.stopping:
-                            self.pool.put(URGENT, group)
+                        self._park(key, _Try(0, TakenOver(f"{entity.kind} {key!r}")))
                         return
                 if self.progress.callback is not None:
                     self.progress.emit(Started(entity.kind, key, attempt))
                 new_id = await self.api.create(entity.kind, self._args(entity))
             except Exception as exc:  # noqa: BLE001 - sorted below; the rest fails this entity
                 if ambiguous(exc) or (entity.kind == "user" and isinstance(exc, ConflictError)):
-                    self.tries[key] = _Try(attempt, exc)
-                    group = self.batches.park(key)
-                    if self.pool.stopping:  # ahead of the stop sentinels, see _on_stop
-                        self.pool.put(URGENT, group)
+                    self._park(key, _Try(attempt, exc))
                     return
                 if transient(exc) and attempt < self.max_attempts:
                     last = exc
@@ -277,6 +267,13 @@ class Run:
             self.journal.created(entity.kind, key, new_id, self._spec(entity))
             self._resolve(entity, new_id, "created")
             return
+
+    def _park(self, key: str, tried: _Try) -> None:
+        """``key`` may exist: looked up with its group once it leaves the queue (``_close``)."""
+        self.tries[key] = tried
+        group = self.batches.park(key)
+        if self.pool.stopping:  # ahead of the stop sentinels, see _on_stop
+            self.pool.put(URGENT, group)
 
     async def _apply(self, item: _Update) -> None:
         entity = self.plan[item.key]
