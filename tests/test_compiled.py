@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 import weseedo_async.direct._models as direct_models
 import weseedo_async.models as models
 from weseedo_async import _converter
-from weseedo_async._compiled import _optional_inner, _tuple_item, compile_model
+from weseedo_async._compiled import _optional_inner, _slot_setters, _tuple_item, compile_model
 from weseedo_async._converter import parse_datetime, structure
 from weseedo_async._exceptions import ResponseValidationError
 
@@ -173,3 +173,65 @@ def test_models_it_cannot_write_out_go_through_cattrs() -> None:
     node = structure({"id": "a", "parent": {"id": "b"}}, _Node)
     assert node == _Node(id="a", parent=_Node(id="b"))
     assert structure({"id": "a"}, _Odd) == _Odd(id="a")
+
+
+def test_every_model_is_built_through_its_slots() -> None:
+    # The models' __init__ only sets each field: the compiled function stores them directly.
+    for cls in MODELS:
+        assert _slot_setters(cls) is not None, cls
+
+
+@attrs.frozen(kw_only=True)
+class _Checked:
+    id: str = attrs.field(validator=attrs.validators.min_len(2))
+
+
+def _upper(value: str) -> str:
+    return value.upper()
+
+
+@attrs.frozen(kw_only=True)
+class _Converted:
+    id: str = attrs.field(converter=_upper)
+
+
+@attrs.frozen(kw_only=True)
+class _Finished:
+    id: str
+    seen: list[str] = attrs.field(init=False, factory=list, eq=False)
+
+    def __attrs_post_init__(self) -> None:
+        self.seen.append(self.id)
+
+
+@attrs.frozen(kw_only=True, cache_hash=True)
+class _Hashed:
+    id: str
+
+
+@attrs.frozen(kw_only=True, slots=False)
+class _Plain:
+    id: str
+
+
+@pytest.mark.parametrize("cls", [_Checked, _Converted, _Finished, _Hashed, _Plain])
+def test_a_model_whose_init_does_more_keeps_its_init(cls: type) -> None:
+    assert _slot_setters(cls) is None
+    fn = compile_model(cls, {}, parse_datetime)
+    if fn is None:  # a field the compiler leaves to cattrs (the init=False list)
+        fn = _converter._FAST.get_structure_hook(cls)
+    built = fn({"id": "ab"}, cls)
+    assert built == cls(id="ab")
+    assert hash(built) == hash(cls(id="ab"))
+
+
+def test_init_work_still_happens() -> None:
+    # The validator, the converter and the post-init hook run on the compiled path too.
+    checked = compile_model(_Checked, {}, parse_datetime)
+    converted = compile_model(_Converted, {}, parse_datetime)
+    assert checked is not None
+    assert converted is not None
+    with pytest.raises(ValueError, match="Length of 'id' must be >= 2"):
+        checked({"id": "a"}, _Checked)
+    assert converted({"id": "ab"}, _Converted).id == "AB"
+    assert _converter._FAST.structure({"id": "ab"}, _Finished).seen == ["ab"]
