@@ -450,3 +450,27 @@ async def test_cookies_set_by_the_server_are_not_sent_back(serve_api: Any) -> No
         await api.dealers.list()
         await api.dealers.list()
     assert cookies == [None, None]
+
+
+async def test_urls_are_parsed_once_per_path_and_the_cache_stays_bounded(serve_api: Any) -> None:
+    # The collection's URL is reused; 200 item paths reach the server intact, and only the first
+    # few are kept (ids must not grow the client without bound).
+    asked: list[str] = []
+
+    async def dealer(request: web.Request) -> web.Response:
+        asked.append(request.match_info["id"])
+        return ok({**DEALER, "id": request.match_info["id"]})
+
+    routes = {("POST", "/oauth/token"): token_handler([]),
+              ("GET", "/management/dealers"): list_dealers,
+              ("GET", "/management/dealers/{id}"): dealer}
+    async with serve_api(routes) as base, client(base) as api:
+        await api.dealers.list()
+        first = api._core.url("/management/dealers")
+        await api.dealers.list()
+        assert api._core.url("/management/dealers") is first
+        ids = [f"d{i:03}" for i in range(200)]
+        got = [(await api.dealers.get(i)).id for i in ids]
+        assert len(api._core._urls) <= 64
+    assert got == ids
+    assert asked == ids

@@ -21,6 +21,7 @@ from typing import Any
 
 import aiohttp
 from multidict import CIMultiDictProxy
+from yarl import URL
 
 from ._auth import Token, TokenProvider, TokenRequest
 from ._config import Settings
@@ -43,6 +44,7 @@ __all__ = ["Caller", "Core", "capture"]
 
 logger = get_logger("transport")
 _JSON = "application/json"
+_URLS = 64
 
 #: Set by ``with_raw_response`` wrappers: the final reply's (status, headers) is appended to it.
 capture: ContextVar[list[tuple[int, CIMultiDictProxy[str]]] | None] = ContextVar(
@@ -56,6 +58,7 @@ class Core:
     def __init__(self, settings: Settings, session: aiohttp.ClientSession | None) -> None:
         self.settings = settings
         self.base = settings.base_url
+        self._urls: dict[str, URL] = {}
         self.transport = Transport(
             verify_ssl=settings.verify_ssl,
             session=session,
@@ -95,6 +98,16 @@ class Core:
             # Redis is away.
             self.gate = FleetGate(self.gate, self.shared, max_rate=settings.max_rate)
         self.stats = Stats(gate=self.gate)
+
+    def url(self, path: str) -> URL:
+        """The URL of ``path``, parsed once for the paths a client keeps sending (its collections;
+        the first :data:`_URLS` paths seen, so ids in item paths cannot grow it without bound)."""
+        found = self._urls.get(path)
+        if found is None:
+            found = url(self.base + path)
+            if len(self._urls) < _URLS:
+                self._urls[path] = found
+        return found
 
     async def _fetch_token(self, stale: Token | None) -> Token:
         shared = self.shared_token
@@ -197,7 +210,7 @@ class Caller:
         """
         core = self.core
         core.transport.check_loop()
-        target = url(core.base + path)
+        target = core.url(path)
         try:
             body = None if json is None else dumps(json)
         except EncodeError:
