@@ -15,6 +15,7 @@ from typing import Any
 
 import attrs
 
+from ._bodies import Build, compile_body
 from ._exceptions import ValidationError
 from ._validation import Check, Invalid
 
@@ -48,7 +49,8 @@ class Shape:
     (a response model's ``id`` given back in a nested argument)."""
 
     __slots__ = (
-        "_by_name", "_known", "fields", "ignored", "model", "name", "rules", "secret_names",
+        "_by_name", "_fast", "_known", "fields", "ignored", "model", "name", "rules",
+        "secret_names",
     )
 
     def __init__(
@@ -68,6 +70,7 @@ class Shape:
         self._by_name = {f.name: f for f in self.fields}
         self._known = frozenset(self._by_name) | self.ignored
         self.secret_names = tuple(f.name for f in self.fields if f.secret)
+        self._fast: dict[tuple[bool, bool], Build] = {}  # (partial, known) -> see _bodies
 
     def field(self, name: str) -> Field:
         """The field called ``name``."""
@@ -85,6 +88,12 @@ class Shape:
 
     def problems(self, values: Mapping[str, Any], *, partial: bool = False) -> list[Invalid]:
         """Every problem of ``values`` (empty: it would build)."""
+        try:  # the usual answer, at the shortcut's price; the walk lists them all otherwise
+            self._build(values, partial, None, False)
+        except Invalid:
+            pass
+        else:
+            return []
         found: list[Invalid] = []
         try:
             self._build(values, partial, found, False)
@@ -95,6 +104,13 @@ class Shape:
     def _build(
         self, values: Mapping[str, Any], partial: bool, found: list[Invalid] | None, known: bool
     ) -> dict[str, Any]:
+        if found is None:  # the first problem only: the same walk, written out (_bodies)
+            fast = self._fast.get((partial, known))
+            if fast is None:
+                fast = self._fast[partial, known] = compile_body(
+                    self, partial=partial, known=known, nested=_NESTED.get
+                )
+            return fast(values)
         if not known:
             for key in values:
                 if key not in self._known:
@@ -145,12 +161,17 @@ class Shape:
         raise Invalid(f"must be a {what} or a dict")
 
 
+#: The checks :func:`nested` made, and their shapes (a generated body builds them inline).
+_NESTED: dict[Check, Shape] = {}
+
+
 def nested(shape: Shape) -> Check:
     """A check for a nested object of ``shape`` (always whole: it is replaced as a whole)."""
 
     def check(value: Any) -> dict[str, Any]:
         return shape.build(shape.values_of(value))
 
+    _NESTED[check] = shape
     return check
 
 

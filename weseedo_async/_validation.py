@@ -162,6 +162,7 @@ def choice(allowed: Iterable[str]) -> Check:
             raise Invalid(message)
         return value
 
+    PASSES[check] = ("{v}.__class__ is str and {v} in {values}", {"values": values})
     return check
 
 
@@ -170,6 +171,19 @@ def boolean(value: Any) -> bool:
     if value is True or value is False:
         return value
     raise Invalid("must be True or False")
+
+
+#: For some checks: an expression (``{v}`` the value; other ``{names}`` from the dict) that is
+#: true only of values the check returns unchanged. Bodies built by generated code
+#: (:mod:`._bodies`) test it inline and call the check only when it is false.
+_SIMPLE = "{v}.__class__ is str and {v} and {v}.isascii() and not {v}.isspace()"
+PASSES: dict[Check, tuple[str, dict[str, Any]]] = {
+    text: (_SIMPLE, {}),
+    ident: (_SIMPLE, {}),
+    email: (_SIMPLE + " and len({v}) <= 254 and {email}({v}) is not None", {"email": _EMAIL}),
+    phone: (_SIMPLE + " and {phone}({v}) is not None", {"phone": _PHONE}),
+    boolean: ("{v} is True or {v} is False", {}),
+}
 
 
 def colour(value: Any) -> str:
