@@ -9,12 +9,13 @@ import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from weseedo_async.bulk import Plan
 from weseedo_async.bulk._api import Api
-from weseedo_async.bulk._journal import Journal, Recorded, _line
+from weseedo_async.bulk._journal import GO, Journal, Recorded, _line
 from weseedo_async.bulk._provision import converge
 from weseedo_async.bulk._report import Progress
 
@@ -181,3 +182,81 @@ async def test_after_a_failed_sync_later_batches_fail_too(tmp_path: Path) -> Non
         await journal.intent("user", "u2")
     await journal.close()
     assert disk.calls == 1
+
+
+async def wait_until(condition: Callable[[], bool]) -> None:
+    """Until the writer thread has done what ``condition`` checks (at most 5 s)."""
+    for _ in range(5000):
+        if condition():
+            return
+        await asyncio.sleep(0.001)
+    raise AssertionError("the writer thread never got there")
+
+
+async def test_an_intent_written_ahead_and_synced_is_claimed_without_a_wait(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "j.journal")
+    journal.open()
+    writer = journal._writer
+    assert writer is not None
+    assert journal.write_ahead("user", "u1")
+    assert not journal.write_ahead("user", "u1")  # queued once
+    assert journal.ahead == 1
+    await wait_until(lambda: writer.durable >= 1)
+    syncs = journal.fsyncs
+    assert await journal.intent("user", "u1") == GO
+    assert journal.fsyncs == syncs  # no sync of its own
+    assert not writer.queue  # and no barrier queued behind it
+    assert journal.ahead == 0
+    assert not journal.write_ahead("user", "u1")  # claimed: never a second record
+    await journal.close()
+    lines = (tmp_path / "j.journal").read_text().splitlines()
+    assert [json.loads(line)["key"] for line in lines] == ["u1"]
+
+
+async def test_an_intent_written_ahead_but_not_synced_is_still_waited_for(tmp_path: Path) -> None:
+    disk = Disk()
+    journal = Journal(tmp_path / "j.journal", sync=disk.sync)
+    journal.open()
+    assert journal.write_ahead("user", "u1")
+    assert await asyncio.to_thread(disk.entered.wait, 5)  # written, being synced
+    intent = asyncio.create_task(journal.intent("user", "u1"))
+    await turns()
+    assert not intent.done()
+    disk.release.set()
+    assert await asyncio.wait_for(intent, 5) == GO
+    await journal.close()
+
+
+async def test_with_intents_written_ahead_no_create_leaves_before_its_own_is_synced(
+    tmp_path: Path,
+) -> None:
+    # Every create, when it is sent, finds its own intent among the lines already synced.
+    path = tmp_path / "j.journal"
+    synced: set[str] = set()
+
+    def sync(fd: int) -> None:
+        os.fsync(fd)
+        lines = path.read_text().splitlines()
+        synced.update(json.loads(line)["key"] for line in lines if '"op":"intent"' in line)
+
+    client = FakeClient(delay=0.001)
+    plan = Plan.from_dict(dealer_plan(companies=40, users=2, sites=1))
+    by_name: dict[tuple[str, Any], str] = {
+        (e.kind, e.fields.get("name") or e.fields.get("email")): e.key for e in plan
+    }
+    late: list[str] = []
+    for service in (client.dealers, client.companies, client.users, client.sites):
+        def checked(original: Any = service.create, kind: str = service.kind) -> Any:
+            async def create(**fields: Any) -> Any:
+                key = by_name[kind, fields.get("name") or fields.get("email")]
+                if key not in synced:
+                    late.append(key)
+                return await original(**fields)
+            return create
+        service.create = checked()  # type: ignore[method-assign]
+    journal = Journal(path, sync=sync)
+    journal.open()
+    report = await asyncio.wait_for(runner(client, plan, journal), 20)
+    assert report.ok  # type: ignore[attr-defined]
+    assert created(client) == len(plan)
+    assert late == []

@@ -32,7 +32,9 @@ returned: its POST never leaves before its record is on disk. A failed write or 
 batch's intents and every later one (the file's state is unknown from then on). ``created`` and
 ``adopted`` records are not awaited, nor do they wake the writer (each wake-up costs the loop a
 thread switch): they go out with the next intent's batch, or at the close. If one is lost in a
-crash, the rerun finds the entity by natural key.
+crash, the rerun finds the entity by natural key. A run also writes the intents of the next
+creates in its queue ahead (:meth:`Journal.write_ahead`): a create whose intent is already on disk
+when its worker takes it leaves at once.
 
 The role, for a run (``_run``): ``journaled`` and ``intents`` as read at open, ``recording``,
 ``await intent(kind, key)`` before a create (its :class:`Claim` says whether to send it),
@@ -103,6 +105,11 @@ class JournalRole(Protocol):
     @property
     def recording(self) -> bool: ...
 
+    @property
+    def ahead(self) -> int: ...
+
+    def write_ahead(self, kind: str, key: str) -> bool: ...
+
     async def intent(self, kind: str, key: str) -> Claim: ...
 
     def created(self, kind: str, key: str, id: str, spec: str | None = None) -> None: ...
@@ -131,6 +138,8 @@ class Journal:
         self._fd: int | None = None
         self._writer: _Writer | None = None
         self._synced = 0  # the syncs of writers already stopped
+        self._ahead: dict[str, int] = {}  # key -> the number its intent record was queued as
+        self._claimed: set[str] = set()  # keys whose intent this run recorded
 
     @property
     def fsyncs(self) -> int:
@@ -141,6 +150,11 @@ class Journal:
     def recording(self) -> bool:
         """Whether records are kept (a run computes their spec digests only then)."""
         return self.path is not None
+
+    @property
+    def ahead(self) -> int:
+        """Intents written ahead (:meth:`write_ahead`) that no create has claimed yet."""
+        return len(self._ahead)
 
     # -- open / close ------------------------------------------------------------------------------
     def read(self, server: str | None = None) -> bytes | None:
@@ -250,10 +264,40 @@ class Journal:
             return GO
         if writer.error is not None:
             raise writer.error
+        self._claimed.add(key)
+        number = self._ahead.pop(key, None)
+        if number is not None and writer.durable >= number:
+            return GO  # written ahead and already on disk: nothing to wait for
+        if writer.error is not None:
+            raise writer.error
         waiter = asyncio.get_running_loop().create_future()
-        writer.put(("intent", kind, key, None, None, time.time()), waiter)
+        if number is None:
+            writer.put(("intent", kind, key, None, None, time.time()), waiter)
+        else:  # written ahead, not yet synced: wait for the sync that covers it
+            writer.put(None, waiter)
         await waiter
         return GO
+
+    def write_ahead(self, kind: str, key: str) -> bool:
+        """Queue ``key``'s intent now, for a create that will claim it later (:meth:`intent`);
+        False when there is no file, or the key's intent is recorded already.
+
+        A run writes the intents of the creates next in its queue while the ones before them are
+        in flight: by the time a worker takes one, its record is usually on disk, and the create
+        leaves without waiting for a sync (and without the two thread hand-offs a wait costs).
+        The file may then name an entity whose create was never sent (a run that stopped before
+        taking it): a rerun looks it up before creating it, as after any crash. It never names
+        less than may exist: :meth:`intent` still waits for the record's sync when it has not
+        happened yet.
+        """
+        writer = self._writer
+        if writer is None or writer.error is not None or key in self._claimed:
+            return False
+        if key in self._ahead:
+            return False
+        record: _Record = ("intent", kind, key, None, None, time.time())
+        self._ahead[key] = writer.put(record, None, wake=True)
+        return True
 
     def created(self, kind: str, key: str, id: str, spec: str | None = None) -> None:
         """Record that this run created ``key`` as ``id``; written with the next intent's batch or
@@ -302,16 +346,26 @@ class _Writer(threading.Thread):
         #: the first failed write or sync: it fails every intent from then on.
         self.error: OSError | None = None
         self.syncs = 0
+        #: Records queued (the loop's count) and records durable (the thread's): record n is on
+        #: disk once ``durable >= n``. Each is written by one thread only.
+        self.queued = 0
+        self.durable = 0
 
-    def put(self, record: _Record | None, future: asyncio.Future[None] | None) -> None:
-        """Queue ``record``; with a ``future``, wake the thread for it (resolved once durable).
+    def put(
+        self, record: _Record | None, future: asyncio.Future[None] | None, *, wake: bool = False
+    ) -> int:
+        """Queue ``record``; with a ``future`` (or ``wake``), wake the thread for it. Returns the
+        record's number (see :attr:`durable`); the future is resolved once it is durable.
 
-        A record without a future wakes no one: waking the thread costs the loop a thread switch,
+        A record without either wakes no one: waking the thread costs the loop a thread switch,
         and an outcome record may as well wait for the next intent's batch (or the close).
         """
+        if record is not None:
+            self.queued += 1
         self.queue.append((record, future))  # deque.append is atomic: no lock on the hot path
-        if future is not None and not self.wake.is_set():
+        if (future is not None or wake) and not self.wake.is_set():
             self.wake.set()
+        return self.queued
 
     def stop(self) -> None:
         """Let the thread write what is queued, then end; waits for it."""
@@ -340,6 +394,8 @@ class _Writer(threading.Thread):
                     self._write("".join(lines).encode())
                 except OSError as exc:
                     self.error = exc
+                else:
+                    self.durable += len(lines)
             if futures:
                 with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
                     futures[0].get_loop().call_soon_threadsafe(_settle, futures, self.error)

@@ -106,7 +106,7 @@ async def converge(
     try:
         packages = plan.package_ids(await api.package_ids()) if plan.package_names() else {}
         run = Run(api, plan, journal, progress, packages=packages, max_attempts=max_attempts,
-                  update=update)
+                  update=update, ahead=2 * concurrency)
         started = time.monotonic()
         await run.pool.run(min(concurrency, len(plan)), run.start, stop, drain_timeout)
     finally:

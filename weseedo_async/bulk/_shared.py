@@ -234,6 +234,15 @@ class SharedJournal:
         self._renewer = asyncio.get_running_loop().create_task(self._renew_loop())
 
     # -- the role ----------------------------------------------------------------------------------
+    @property
+    def ahead(self) -> int:
+        """No intent is written ahead: a claim here is an answer from the other processes."""
+        return 0
+
+    def write_ahead(self, kind: str, key: str) -> bool:
+        """Claims are taken one create at a time (an early claim would hold it from others)."""
+        return False
+
     async def intent(self, kind: str, key: str) -> Claim:
         """The claim on ``key`` (waits while a live process holds it; see the module docstring)."""
         waited = time.monotonic() + self.wait_limit
