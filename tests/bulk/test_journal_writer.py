@@ -15,9 +15,10 @@ import pytest
 
 from weseedo_async.bulk import Plan
 from weseedo_async.bulk._api import Api
-from weseedo_async.bulk._journal import GO, Journal, Recorded, _line
+from weseedo_async.bulk._journal import GO, Journal, Recorded
 from weseedo_async.bulk._provision import converge
 from weseedo_async.bulk._report import Progress
+from weseedo_async.bulk._writer import line as _line
 
 from .fake import FakeClient
 from .plans import dealer_plan
@@ -256,7 +257,18 @@ async def test_with_intents_written_ahead_no_create_leaves_before_its_own_is_syn
         service.create = checked()  # type: ignore[method-assign]
     journal = Journal(path, sync=sync)
     journal.open()
+    written_ahead: list[str] = []
+    write_ahead = journal.write_ahead
+
+    def counted(kind: str, key: str) -> bool:
+        done = write_ahead(kind, key)
+        if done:
+            written_ahead.append(key)
+        return done
+
+    journal.write_ahead = counted  # type: ignore[method-assign]
     report = await asyncio.wait_for(runner(client, plan, journal), 20)
     assert report.ok  # type: ignore[attr-defined]
     assert created(client) == len(plan)
     assert late == []
+    assert len(written_ahead) > len(plan) // 2  # the run did write ahead (most of them)

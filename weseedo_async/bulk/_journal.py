@@ -46,18 +46,15 @@ with claims that other processes hold or left behind).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import os
-import threading
 import time
-from collections import deque
 from collections.abc import Callable, Mapping
-from json.encoder import encode_basestring_ascii as _quote  # what json.dumps writes for a str
 from pathlib import Path
 from typing import NamedTuple, Protocol
 
 from .._exceptions import WeSeeDoError
+from ._writer import Record, Writer
 
 __all__ = ["GO", "Claim", "Journal", "JournalError", "JournalRole", "Recorded", "TakenOver"]
 
@@ -136,7 +133,7 @@ class Journal:
         self.servers: set[str] = set()
         self._sync = sync
         self._fd: int | None = None
-        self._writer: _Writer | None = None
+        self._writer: Writer | None = None
         self._synced = 0  # the syncs of writers already stopped
         self._ahead: dict[str, int] = {}  # key -> the number its intent record was queued as
         self._claimed: set[str] = set()  # keys whose intent this run recorded
@@ -195,7 +192,7 @@ class Journal:
                 _fsync_dir(self.path.parent)  # the file's own name must survive a crash too
         except OSError as exc:
             raise JournalError(f"cannot open journal {self.path}: {exc.strerror}") from exc
-        self._writer = _Writer(self._fd, self._sync)
+        self._writer = Writer(self._fd, self._sync)
         self._writer.start()
         if server is not None:
             self._writer.put(("run", server, "", None, None, time.time()), None)
@@ -268,8 +265,6 @@ class Journal:
         number = self._ahead.pop(key, None)
         if number is not None and writer.durable >= number:
             return GO  # written ahead and already on disk: nothing to wait for
-        if writer.error is not None:
-            raise writer.error
         waiter = asyncio.get_running_loop().create_future()
         if number is None:
             writer.put(("intent", kind, key, None, None, time.time()), waiter)
@@ -295,7 +290,7 @@ class Journal:
             return False
         if key in self._ahead:
             return False
-        record: _Record = ("intent", kind, key, None, None, time.time())
+        record: Record = ("intent", kind, key, None, None, time.time())
         self._ahead[key] = writer.put(record, None, wake=True)
         return True
 
@@ -310,113 +305,6 @@ class Journal:
         left with fields that differ from the plan, so that a rerun compares it again."""
         if self._writer is not None:
             self._writer.put(("adopted", kind, key, id, spec, time.time()), None)
-
-
-#: A queued record: op, kind (the server for "run"), key, id, spec, time.time().
-_Record = tuple[str, str, str, "str | None", "str | None", float]
-
-
-def _line(record: _Record) -> str:
-    """The record's JSON line, as ``json.dumps(..., separators=(",", ":"))`` writes it."""
-    op, kind, key, id, spec, t = record
-    if op == "intent":
-        return f'{{"op":"intent","kind":{_quote(kind)},"key":{_quote(key)},"t":{t:.3f}}}\n'
-    if op == "run":
-        return f'{{"op":"run","server":{_quote(kind)},"t":{t:.3f}}}\n'
-    spec_ = "null" if spec is None else _quote(spec)
-    return (f'{{"op":"{op}","kind":{_quote(kind)},"key":{_quote(key)},"id":{_quote(str(id))},'
-            f'"spec":{spec_},"t":{t:.3f}}}\n')  # fmt: skip
-
-
-class _Writer(threading.Thread):
-    """The writer thread of an open journal (see the module docstring).
-
-    The loop thread calls :meth:`put` (a record, a future to resolve once it is durable, or both)
-    and :meth:`stop`; the rest runs here, and touches a future only through its loop's
-    ``call_soon_threadsafe``.
-    """
-
-    def __init__(self, fd: int, sync: Callable[[int], None]) -> None:
-        super().__init__(name="weseedo-journal", daemon=True)
-        self.fd = fd
-        self.sync = sync
-        self.queue: deque[tuple[_Record | None, asyncio.Future[None] | None]] = deque()
-        self.wake = threading.Event()
-        self.stopping = False
-        #: the first failed write or sync: it fails every intent from then on.
-        self.error: OSError | None = None
-        self.syncs = 0
-        #: Records queued (the loop's count) and records durable (the thread's): record n is on
-        #: disk once ``durable >= n``. Each is written by one thread only.
-        self.queued = 0
-        self.durable = 0
-
-    def put(
-        self, record: _Record | None, future: asyncio.Future[None] | None, *, wake: bool = False
-    ) -> int:
-        """Queue ``record``; with a ``future`` (or ``wake``), wake the thread for it. Returns the
-        record's number (see :attr:`durable`); the future is resolved once it is durable.
-
-        A record without either wakes no one: waking the thread costs the loop a thread switch,
-        and an outcome record may as well wait for the next intent's batch (or the close).
-        """
-        if record is not None:
-            self.queued += 1
-        self.queue.append((record, future))  # deque.append is atomic: no lock on the hot path
-        if (future is not None or wake) and not self.wake.is_set():
-            self.wake.set()
-        return self.queued
-
-    def stop(self) -> None:
-        """Let the thread write what is queued, then end; waits for it."""
-        self.stopping = True
-        self.wake.set()
-        self.join()
-
-    def run(self) -> None:
-        while True:
-            if not self.queue:
-                if self.stopping:
-                    return
-                self.wake.wait()
-                self.wake.clear()
-                continue
-            lines: list[str] = []
-            futures: list[asyncio.Future[None]] = []
-            while self.queue:
-                record, future = self.queue.popleft()
-                if record is not None:
-                    lines.append(_line(record))
-                if future is not None:
-                    futures.append(future)
-            if lines and self.error is None:
-                try:
-                    self._write("".join(lines).encode())
-                except OSError as exc:
-                    self.error = exc
-                else:
-                    self.durable += len(lines)
-            if futures:
-                with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
-                    futures[0].get_loop().call_soon_threadsafe(_settle, futures, self.error)
-
-    def _write(self, data: bytes) -> None:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(self.fd, view) :]
-        self.sync(self.fd)
-        self.syncs += 1
-
-
-def _settle(futures: list[asyncio.Future[None]], error: OSError | None) -> None:
-    """On the loop: the batch of ``futures`` is durable (or failed with ``error``)."""
-    for future in futures:
-        if future.done():  # a cancelled worker no longer waits
-            continue
-        if error is None:
-            future.set_result(None)
-        else:
-            future.set_exception(error)
 
 
 def _fsync_dir(path: Path) -> None:

@@ -31,13 +31,13 @@ it (it is looked up like an uncertain create, then created if missing).
 from __future__ import annotations
 
 import asyncio
-from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any, TypeAlias
 
 import attrs
 
 from .._exceptions import ConflictError
+from ._ahead import Ahead
 from ._api import Api, Source, ambiguous, transient
 from ._graph import Graph, is_root, root_parent
 from ._journal import JournalRole, TakenOver
@@ -111,10 +111,10 @@ class Run:
         )
         self.batches = Batches()
         self.listings = Listings()
-        # Creates whose intents may be written ahead, in the order they were queued; at most
-        # ``ahead`` such intents unclaimed at a time (see Journal.write_ahead).
-        self.ahead = ahead if journal.recording else 0
-        self.upcoming: deque[str] = deque()
+        self.ahead = Ahead(
+            journal, ahead, kind=lambda key: self.plan[key].kind,
+            settled=lambda key: key in self.outcomes or key in self.tries,
+        )  # fmt: skip
 
     def start(self) -> None:
         """Settle or queue the entities that need nothing (the pool's workers are running)."""
@@ -236,20 +236,8 @@ class Run:
         group = (entity.kind, self._parent_id(entity), self.graph.rank(entity.key))
         self.batches.enter(entity.key, group)
         self.pool.put(group[2], entity.key)
-        if self.ahead and entity.key not in self.tries and entity.key not in self.journal.intents:
-            self.upcoming.append(entity.key)  # a first attempt: it will record an intent
-            self._write_ahead()
-
-    def _write_ahead(self) -> None:
-        """Keep up to ``ahead`` intents of queued creates written before their workers take them:
-        topped up once half are claimed, so that one sync covers many."""
-        upcoming, journal = self.upcoming, self.journal
-        if journal.ahead > self.ahead // 2:
-            return
-        while upcoming and journal.ahead < self.ahead:
-            key = upcoming.popleft()
-            if key not in self.outcomes and key not in self.tries:
-                journal.write_ahead(self.plan[key].kind, key)
+        if entity.key not in self.tries and entity.key not in self.journal.intents:
+            self.ahead.queued(entity.key)  # a first attempt: it will claim an intent
 
     async def _create(self, entity: Entity) -> None:
         key = entity.key
@@ -265,8 +253,7 @@ class Run:
                     last, TakenOver
                 ):
                     claim = await self.journal.intent(entity.kind, key)
-                    if self.upcoming:
-                        self._write_ahead()  # this one's place ahead is free
+                    self.ahead.top_up()  # this one's place ahead is free
                     if claim.recorded is not None:  # another process of the run made it
                         self._resolve(entity, claim.recorded.id, "journal")
                         return
