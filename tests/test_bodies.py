@@ -119,3 +119,13 @@ def test_a_generator_is_read_once_and_its_refusal_is_named() -> None:
     users = (u for u in ["5f0dda72990b490eec31cb40", ""])
     with pytest.raises(Exception, match=r"users\[1\]"):
         resources.SITES.body({"name": "s", "users": users, "company": "c"})
+
+
+def test_problems_reads_an_iterator_once() -> None:
+    # A generator among the values is not used up by a first pass: the walk sees it whole.
+    values = {"site": "s1", "participants": ({"name": n} for n in ["Guest"]),
+              "time_start": datetime(2030, 1, 1, tzinfo=timezone.utc), "is_appointment": 1}
+    problems = resources.MEETINGS.problems(values)
+    assert [(p.field, p.message) for p in problems] == [
+        ("is_appointment", "must be True or False")
+    ]

@@ -235,3 +235,52 @@ def test_init_work_still_happens() -> None:
         checked({"id": "a"}, _Checked)
     assert converted({"id": "ab"}, _Converted).id == "AB"
     assert _converter._FAST.structure({"id": "ab"}, _Finished).seen == ["ab"]
+
+
+@attrs.frozen(init=False)
+class _OwnInit:
+    name: str
+
+    def __init__(self, name: str) -> None:
+        self.__attrs_init__(name=name.strip())
+
+
+@attrs.frozen
+class _Base:
+    name: str
+
+
+class _Sub(_Base):
+    __slots__ = ()
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name=name.upper())
+
+
+@attrs.define
+class _Hooked:
+    name: str
+
+    def __setattr__(self, key: str, value: object) -> None:
+        object.__setattr__(self, key, value.upper() if isinstance(value, str) else value)
+
+
+@attrs.frozen
+class _New:
+    name: str
+
+    def __new__(cls, *args: object, **kwargs: object) -> _New:
+        made = super().__new__(cls)
+        _New.made.append(made)
+        return made
+
+    made: typing.ClassVar[list[object]] = []
+
+
+@pytest.mark.parametrize("cls", [_OwnInit, _Sub, _Hooked, _New])
+def test_a_hand_written_init_setattr_or_new_keeps_the_class_s_own(cls: type) -> None:
+    # Whatever the class does on construction still happens on the compiled path.
+    assert _slot_setters(cls) is None
+    fn = compile_model(cls, {}, parse_datetime)
+    assert fn is not None
+    assert fn({"name": " x "}, cls) == cls(name=" x ")

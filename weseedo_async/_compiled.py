@@ -117,6 +117,15 @@ class _Writer:
         return fn
 
 
+@attrs.frozen
+class _Frozen:
+    """Only here for the ``__setattr__`` attrs gives frozen classes."""
+
+
+#: The ``__setattr__`` of a plain class and of a frozen attrs class: no hook of the class's own.
+_PLAIN_SETATTR: tuple[Any, ...] = (object.__setattr__, _Frozen.__setattr__)
+
+
 def _slot_setters(cls: type) -> dict[str, Callable[[Any, Any], None]] | None:
     """Each field's slot setter, when ``cls.__init__`` does nothing but set every field as given.
 
@@ -124,10 +133,18 @@ def _slot_setters(cls: type) -> dict[str, Callable[[Any, Any], None]] | None:
     (about 0.2 µs a field); the slot's own descriptor does the same store in less than half of
     that. Only a class whose ``__init__`` is exactly that qualifies: slotted, every field in
     ``__init__``, no validators, converters, ``__attrs_pre_init__``/``__attrs_post_init__`` or
-    cached hash; any other keeps its ``__init__``.
+    cached hash, and ``__init__``, ``__new__`` and ``__setattr__`` those attrs and ``object``
+    give (not a hand-written ``__init__`` calling ``__attrs_init__``, nor a subclass's own);
+    any other keeps its ``__init__``.
     """
+    init = cls.__dict__.get("__init__")
+    code = getattr(init, "__code__", None)
     if (
-        "__slots__" not in cls.__dict__
+        code is None
+        or not code.co_filename.startswith("<attrs generated")
+        or getattr(cls, "__new__", None) is not object.__new__
+        or getattr(cls, "__setattr__", None) not in _PLAIN_SETATTR
+        or "__slots__" not in cls.__dict__
         or hasattr(cls, "__attrs_pre_init__")
         or hasattr(cls, "__attrs_post_init__")
         or hasattr(cls, "_attrs_cached_hash")  # cache_hash=True: __init__ also clears the cache

@@ -10,7 +10,7 @@ required fields are required even in a PATCH.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import attrs
@@ -88,12 +88,15 @@ class Shape:
 
     def problems(self, values: Mapping[str, Any], *, partial: bool = False) -> list[Invalid]:
         """Every problem of ``values`` (empty: it would build)."""
-        try:  # the usual answer, at the shortcut's price; the walk lists them all otherwise
-            self._build(values, partial, None, False)
-        except Invalid:
-            pass
-        else:
-            return []
+        # The usual answer, at the shortcut's price; the walk lists them all otherwise. Not when
+        # a value is an iterator: the first pass would use it up and the walk would see it empty.
+        if not any(isinstance(value, Iterator) for value in values.values()):
+            try:
+                self._build(values, partial, None, False)
+            except Invalid:
+                pass
+            else:
+                return []
         found: list[Invalid] = []
         try:
             self._build(values, partial, found, False)

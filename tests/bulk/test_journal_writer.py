@@ -272,3 +272,22 @@ async def test_with_intents_written_ahead_no_create_leaves_before_its_own_is_syn
     assert created(client) == len(plan)
     assert late == []
     assert len(written_ahead) > len(plan) // 2  # the run did write ahead (most of them)
+
+
+async def test_a_reopened_journal_forgets_what_the_last_writer_wrote_ahead(tmp_path: Path) -> None:
+    # The first writer's sync failed under u1; the second writer's record numbers start again.
+    disk = Disk(fail=lambda n: n == 1)
+    disk.release.set()
+    journal = Journal(tmp_path / "j.journal", sync=disk.sync)
+    journal.open()
+    assert journal.write_ahead("user", "u1")
+    await journal.close()
+    journal.open()
+    writer = journal._writer
+    assert writer is not None
+    assert journal.write_ahead("user", "u2")
+    await wait_until(lambda: writer.durable >= 1)
+    syncs = journal.fsyncs
+    assert await journal.intent("user", "u1") == GO
+    assert journal.fsyncs > syncs  # u1's intent was written and synced again, not trusted
+    await journal.close()

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import types
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -150,3 +152,17 @@ def test_a_spec_is_the_digest_older_journals_recorded() -> None:
     text = json.dumps([entity.kind, entity.parent, list(entity.users), fields],
                       sort_keys=True, separators=(",", ":"), default=str)
     assert spec(entity) == hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def test_a_value_that_contains_itself_fails_as_json_dumps_does() -> None:
+    contact: dict[str, Any] = {"first_name": "A", "last_name": "B", "email": "a@b.nl"}
+    contact["id"] = contact  # an ignored key: the plan's checks never read it
+    entity = Plan.from_dict({"dealers": [{"key": "d1", "name": "D", "contact": contact}]})["d1"]
+    with pytest.raises(ValueError, match="Circular reference"):
+        spec(entity)
+
+
+def test_a_spec_reads_fields_that_are_not_a_dict_as_a_dict() -> None:
+    entity = plan()["c0"]
+    as_proxy = attrs.evolve(entity, fields=types.MappingProxyType(dict(entity.fields)))
+    assert spec(as_proxy) == spec(entity)

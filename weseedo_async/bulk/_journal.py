@@ -192,6 +192,9 @@ class Journal:
                 _fsync_dir(self.path.parent)  # the file's own name must survive a crash too
         except OSError as exc:
             raise JournalError(f"cannot open journal {self.path}: {exc.strerror}") from exc
+        # Record numbers are the new writer's; nothing written ahead before carries over.
+        self._ahead.clear()
+        self._claimed.clear()
         self._writer = Writer(self._fd, self._sync)
         self._writer.start()
         if server is not None:

@@ -133,8 +133,8 @@ def spec(entity: Entity) -> str:
     """
     fields = entity.fields
     secret = _SECRET[entity.kind]
-    if secret and not secret.isdisjoint(fields):
-        fields = {k: v for k, v in fields.items() if k not in secret}
+    if fields.__class__ is not dict or (secret and not secret.isdisjoint(fields)):
+        fields = {k: v for k, v in fields.items() if k not in secret}  # a dict, as json reads it
     text = _canonical([entity.kind, entity.parent, list(entity.users), fields])
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
@@ -157,13 +157,16 @@ def _canonical_encoder() -> Callable[[Any], str]:
     make = getattr(json.encoder, "c_make_encoder", None)
     if make is None:
         return _dumps
-    # No circular-reference check (markers=None): a plan entry that contains itself never gets
-    # here, its fields' checks refuse it when the plan is built.
+    # No circular-reference check (markers=None, so the encoder is made once): a value that
+    # contains itself recurses until Python stops it, and then json.dumps says what it says.
     quote = json.encoder.encode_basestring_ascii  # what json.dumps writes by default
     encode = make(None, str, quote, None, ":", ",", True, False, True)
 
     def canonical(value: Any) -> str:
-        return "".join(encode(value, 0))
+        try:
+            return "".join(encode(value, 0))
+        except RecursionError:
+            return _dumps(value)
 
     return canonical
 
