@@ -196,6 +196,34 @@ async def test_task_cancel_reraises_and_leaves_a_resumable_journal(
         await assert_exactly_once(client, plan, resumed)
 
 
+async def test_cancelled_while_stopping_cancels_what_is_in_flight_at_once(
+    tmp_path: Path, sandbox: Sandbox
+) -> None:
+    """A second request to stop (the CLI's second Ctrl-C) does not wait for the first's drain."""
+    plan = Plan.from_dict(dealer_plan(companies=12, users=0, sites=0))
+    journal = tmp_path / "plan.journal"
+    hang = sandbox.faults.inject("hang", op="companies.create", delay=60)
+    stop = asyncio.Event()
+    async with make_client(sandbox, timeout=60.0) as client:  # no request gives up by itself
+        task = asyncio.create_task(provision(client, plan, concurrency=4, journal=journal,
+                                             stop=stop, drain_timeout=60))
+        for _ in range(3000):  # until all four workers wait on a hung create
+            await asyncio.sleep(0.01)
+            if hang.applied == 4:
+                break
+        assert hang.applied == 4
+        stop.set()
+        for _ in range(3):  # the pool's watcher wakes first (FIFO): it is stopping now
+            await asyncio.sleep(0)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await asyncio.wait_for(task, 10)  # a drain would wait the hang's 60 s
+        hang.remove()
+        resumed = await provision(client, plan, concurrency=4, journal=journal)
+        assert resumed.ok
+        await assert_exactly_once(client, plan, resumed)
+
+
 async def test_workers_are_a_fixed_pool(client: WeSeeDo) -> None:
     plan = Plan.from_dict({"dealers": [{
         "key": "d", "name": "Big", "contact": {"first_name": "A", "last_name": "B",

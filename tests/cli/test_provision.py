@@ -254,6 +254,12 @@ async def test_a_second_ctrl_c_interrupts_without_a_traceback(
     assert result.one_error().startswith(
         "weseedo: interrupted: rerun the same command to finish (its journal "
     )
+    sandbox.faults.clear()
+    again = await run_cli("provision", path, "--journal", str(tmp_path / "j"), "--no-progress",
+                          env=sandbox_env(sandbox))
+    assert again.code == 0, again.err
+    assert sandbox.committed("companies") == 40
+    assert sandbox.duplicates() == {"dealers": {}, "companies": {}, "sites": {}, "users": {}}
 
 
 def run_report(errors: dict[str, BaseException]) -> ProvisionReport:

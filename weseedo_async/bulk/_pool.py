@@ -4,7 +4,8 @@ The pool knows nothing of entities: it hands each item to the run's ``handle`` c
 priority first (ties in the order put). Stopping (a ``stop`` event set, or the task cancelled):
 no item starts any more except *urgent* ones (the lookups that settle uncertain creates), which
 the run queues ahead of the stop sentinels from ``on_stop``; work in flight gets ``drain_timeout``
-seconds, then is cancelled.
+seconds, then is cancelled. Cancelled while it is stopping already (a second request to stop, the
+CLI's second Ctrl-C): what is in flight is cancelled at once, without a second drain.
 """
 
 from __future__ import annotations
@@ -61,7 +62,8 @@ class Pool(Generic[T]):
         drain_timeout: float,
     ) -> None:
         """Start ``workers`` workers, call ``start`` (it queues the first work), return when they
-        are done. Cancelled: drains as when stopped, then re-raises ``CancelledError``."""
+        are done. Cancelled: drains as when stopped (at once when stopping already), then
+        re-raises ``CancelledError``."""
         self._workers = max(1, workers)
         tasks = [asyncio.create_task(self._worker()) for _ in range(self._workers)]
         watcher = asyncio.create_task(self._watch(stop, tasks, drain_timeout)) if stop else None
@@ -69,9 +71,11 @@ class Pool(Generic[T]):
         try:
             await asyncio.wait(tasks)
         except asyncio.CancelledError:
+            again = self.stopping  # asked twice: the caller will not wait for a drain again
             self.begin_stop()
             try:
-                await asyncio.wait(tasks, timeout=drain_timeout)
+                if not again:
+                    await asyncio.wait(tasks, timeout=drain_timeout)
             finally:
                 for task in tasks:
                     task.cancel()

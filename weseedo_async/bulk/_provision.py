@@ -56,7 +56,9 @@ async def provision(
     Stopping: when ``stop`` is set, no new request starts, those in flight and the lookups of
     uncertain creates get ``drain_timeout`` seconds to finish, and the report comes back with
     ``cancelled=True`` and the unfinished keys in ``pending``. Cancelling the task does the same
-    draining and journaling, then re-raises :class:`asyncio.CancelledError`.
+    draining and journaling, then re-raises :class:`asyncio.CancelledError`; cancelled after
+    ``stop`` was set, it does not wait for that drain: what is in flight is cancelled at once
+    (every create whose reply arrived is journaled; a rerun finds the others by natural key).
 
     Raises :class:`PlanError` when a package name is unknown, :class:`JournalError` when the journal
     cannot be used; in both cases before any create is sent.

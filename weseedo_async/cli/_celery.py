@@ -13,9 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import signal
 import time
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from .. import ValidationError, WeSeeDoError
@@ -23,7 +21,7 @@ from ..bulk import Created, Plan, RunProgress, Submission
 from ._exit import CommandError, ExitCode
 from ._output import Streams
 from ._render import Progress, print_dry_run, print_summary
-from ._runtime import run
+from ._runtime import ctrl_c, run
 from ._target import Target, connect, preview, secret
 
 if TYPE_CHECKING:
@@ -59,12 +57,8 @@ def command(args: argparse.Namespace, streams: Streams, options: Options) -> int
         target = Target.of(client)
         streams.hide(secret())
         stop = asyncio.Event()
-        try:
-            report, handle_id = run(lambda: _follow(app, client, plan, options, streams, stop),
-                                    args.loop)
-        except KeyboardInterrupt:  # the second Ctrl-C
-            raise CommandError("interrupted: the workers go on; rerun the same command to "
-                               "follow the run", ExitCode.INTERRUPTED) from None
+        report, handle_id = run(lambda: _follow(app, client, plan, options, streams, stop),
+                                args.loop)
         if report is None:
             raise CommandError(f"stopped following run {handle_id}: the workers go on; rerun "
                                "the same command to follow it", ExitCode.INTERRUPTED)
@@ -107,7 +101,8 @@ async def _follow(
         streams.err.flush()
         view = Progress(plan, streams.err, live=options.live, enabled=options.progress)
         try:
-            with _first_ctrl_c_stops(stop):
+            with ctrl_c(streams, stop.set, "the workers go on; rerun the same command to "
+                                           "follow the run"):
                 report = await _watch(handle, view, streams, stop)
         finally:
             view.close()
@@ -155,23 +150,3 @@ def _feed(view: Progress, progress: RunProgress) -> None:
     for kind, done in progress.done.items():
         for _ in range(done - tally.done.get(kind, 0)):
             view(Created(kind, "", ""))
-
-
-@contextlib.contextmanager
-def _first_ctrl_c_stops(stop: asyncio.Event) -> Iterator[None]:
-    """The first Ctrl-C stops following the run (the workers go on); a second one interrupts."""
-    loop = asyncio.get_running_loop()
-
-    def first() -> None:
-        loop.remove_signal_handler(signal.SIGINT)
-        stop.set()
-
-    try:
-        loop.add_signal_handler(signal.SIGINT, first)
-    except (NotImplementedError, RuntimeError):  # no signals here (Windows, not the main thread)
-        yield
-        return
-    try:
-        yield
-    finally:
-        loop.remove_signal_handler(signal.SIGINT)

@@ -18,8 +18,7 @@ import argparse
 import asyncio
 import contextlib
 import json
-import signal
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -36,7 +35,7 @@ from .. import (
 from ._exit import CommandError, ExitCode, code_for
 from ._output import Streams
 from ._render import Progress, print_dry_run, print_summary
-from ._runtime import run
+from ._runtime import ctrl_c, run
 from ._target import TARGET_HELP, Target, add_target_options, connect, preview, secret
 
 if TYPE_CHECKING:
@@ -157,11 +156,7 @@ def command(args: argparse.Namespace, streams: Streams) -> int:
         client = connect(args, max_connections=max(100, options.concurrency))
         target = Target.of(client)
         streams.hide(secret())
-        try:
-            report = run(lambda: _provision(client, plan, options, streams, target), args.loop)
-        except KeyboardInterrupt:  # the second Ctrl-C
-            raise CommandError(f"interrupted: {_resume_hint(options)}",
-                               ExitCode.INTERRUPTED) from None
+        report = run(lambda: _provision(client, plan, options, streams, target), args.loop)
         if report_file is not None:
             report_file.write(report.to_dict())
     print_summary(report, plan, streams.out, target)
@@ -196,7 +191,8 @@ async def _provision(
     progress = Progress(plan, streams.err, live=options.live, enabled=options.progress)
     try:
         async with client:
-            with _first_ctrl_c_stops(stop, streams), progress.watching(client):
+            first = _first_ctrl_c(stop, streams)
+            with ctrl_c(streams, first, _resume_hint(options)), progress.watching(client):
                 return await provision(
                     client, plan, concurrency=options.concurrency, journal=options.journal,
                     on_progress=progress, stop=stop, update=options.update,
@@ -209,30 +205,17 @@ async def _provision(
         raise CommandError(f"{exc}; server {target}", code_for(exc)) from None
 
 
-@contextlib.contextmanager
-def _first_ctrl_c_stops(stop: asyncio.Event, streams: Streams) -> Iterator[None]:
-    """The first Ctrl-C finishes what is in flight and reports; a second one interrupts."""
-    loop = asyncio.get_running_loop()
+def _first_ctrl_c(stop: asyncio.Event, streams: Streams) -> Callable[[], None]:
+    """The first Ctrl-C finishes what is in flight and reports (a second one interrupts: see
+    :func:`ctrl_c`)."""
 
     def first() -> None:
-        # From now on Ctrl-C raises KeyboardInterrupt again: the run is cancelled (bulk still
-        # journals what it knows) and the command answers 130. Removed before the notice is
-        # printed, so a second Ctrl-C prompted by the notice is never swallowed.
-        loop.remove_signal_handler(signal.SIGINT)
         stop.set()
         # A notice, not an error: the run's end says how it ended.
         streams.err.line("stopping: waiting for the requests in flight (Ctrl-C again to abort)")
         streams.err.flush()
 
-    try:
-        loop.add_signal_handler(signal.SIGINT, first)
-    except (NotImplementedError, RuntimeError):  # no signals here (Windows, not the main thread)
-        yield
-        return
-    try:
-        yield
-    finally:
-        loop.remove_signal_handler(signal.SIGINT)
+    return first
 
 
 def exit_code(
