@@ -31,10 +31,29 @@ def test_quota_spent_then_closed_until_reset() -> None:
     gate.done()
     gate.observe(200, quota(9), sent, None)
     assert drain(gate) == 9  # exactly the budget the server granted
+    for _ in range(9):
+        gate.done()  # their replies arrived
     clock.now += 1.9
     assert gate.try_admit() is None
     clock.now += 0.11  # the window is over: a fresh budget of `limit`
     assert drain(gate) == 10
+
+
+def test_requests_in_flight_at_the_window_end_count_against_the_next() -> None:
+    # Sent just before the window ended, they may reach the server after it: counted in the new
+    # window, on top of a fresh `limit` they would be refused (seen with four processes sharing
+    # a quota: 99 sent 65 ms before the end, 99 refused in the next window).
+    clock = Clock()
+    gate = RateGate(clock=clock)
+    sent = gate.try_admit()
+    assert sent is not None
+    gate.done()
+    gate.observe(200, quota(9, reset="1"), sent, None)
+    assert drain(gate) == 9
+    for _ in range(3):
+        gate.done()  # six still in flight
+    clock.now += 1.01
+    assert drain(gate) == 4  # the limit, less the six
 
 
 def test_quota_counts_requests_still_in_flight() -> None:
@@ -55,7 +74,7 @@ def test_a_late_reply_from_an_earlier_window_changes_nothing() -> None:
     old = gate.try_admit()
     gate.observe(200, quota(5, reset="1"), clock.now, None)
     clock.now += 1.2  # a new window (rolled over on the next admission)
-    assert drain(gate) == 10
+    assert drain(gate) == 9  # `old` is still in flight: it may count in this window
     assert old is not None
     gate.done()
     gate.observe(200, quota(8, reset="0"), old, None)  # the old window's end, just passed

@@ -49,6 +49,10 @@ _log = get_logger("redis")
 _EPOCH = 1e9
 _MIN_SLEEP = 0.001
 _WINDOW_POLL = 0.005  # seconds between asks while the fleet's window is full
+# A pump napping longer than this (until a quota window's end, say) wakes to report its sends'
+# completions: the next window's budget is the limit less the fleet's sends in flight, and a
+# count that waited for the nap's end would hold back a window's worth of budget.
+_REPORT_NAP = 0.02
 _LEADER_MS = 3_000
 _LEADER_TICK = 0.01
 _BATCH = 5_000  # events the leader reads at once
@@ -90,6 +94,7 @@ class FleetGate:
         self._feedback: list[str] = []
         self._refusal = False  # a refusal is in the feedback: tell Redis now, not after a nap
         self._urgent = asyncio.Event()
+        self._napping_until = 0.0  # monotonic: when the pump's nap ends (0 when it is not napping)
         # The last quota reading: remaining, seconds to the window's end, limit ("-": none),
         # and when it was read (monotonic): it may wait for the pump, and then ages.
         self._quota: str = ""
@@ -193,12 +198,20 @@ class FleetGate:
                 await self._nap(_WINDOW_POLL if wait_s < 0 else max(wait_s, _MIN_SLEEP))
 
     async def _nap(self, seconds: float) -> None:
-        """Sleep, unless a refusal arrives meanwhile: the fleet must hear of that at once."""
+        """Sleep, unless a refusal arrives meanwhile (the fleet must hear of that at once) or,
+        in a long nap, completions (:data:`_REPORT_NAP`: reported a few milliseconds later,
+        together with the ones that follow)."""
         if self._refusal:
             return
         self._urgent.clear()
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(self._urgent.wait(), seconds)
+        self._napping_until = time.monotonic() + seconds
+        try:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._urgent.wait(), seconds)
+        finally:
+            self._napping_until = 0.0
+        if self._urgent.is_set() and not self._refusal:
+            await asyncio.sleep(_WINDOW_POLL)
 
     def _pending(self) -> bool:
         return bool(self._done or self._feedback or self._quota)
@@ -214,6 +227,8 @@ class FleetGate:
                 self._quota_after += 1
             if not self._waiters:
                 self._kick()  # the fleet's window counts it: tell Redis soon
+            elif self._napping_until - time.monotonic() > _REPORT_NAP:
+                self._urgent.set()  # the pump waits for a window's end: report it before
             return
         self.local.done()
 

@@ -153,8 +153,10 @@ else
     if win >= 0 and fl >= win then wait = -1; break end
     if qb ~= nil then
       if now >= qe then
+        -- FixedWindowQuota._roll: a fresh window, less the fleet's sends still in flight (sent
+        -- before the end, they may count in this window).
         if ql ~= nil and ql > 0 then while qe <= now do qe = qe + ql end else qe = now + 1 end
-        qb = qlim
+        if qlim ~= nil then qb = math.max(0, qlim - fl) else qb = nil end
       end
       if qb ~= nil and qb <= 0 then wait = qe - now; break end
     end

@@ -135,7 +135,7 @@ class RateGate:
         if now < self._closed_until or self._in_flight >= self._window:
             return None
         quota = self._quota
-        if quota is not None and not quota.available(now):
+        if quota is not None and not quota.available(now, self._in_flight):
             return None
         pacer = self._pacer
         if pacer.rate is not None:

@@ -52,12 +52,13 @@ class FixedWindowQuota:
         # else: a late reply from an earlier window says nothing about this one
         return False
 
-    def available(self, now: float) -> bool:
-        """Whether a request may go now (rolling over to a fresh window when this one is over)."""
+    def available(self, now: float, in_flight: int = 0) -> bool:
+        """Whether a request may go now (rolling over to a fresh window when this one is over;
+        ``in_flight``: our requests not yet answered, see :meth:`_roll`)."""
         if self.budget is None:
             return True
         if now >= self.window_end:
-            self._roll(now)
+            self._roll(now, in_flight)
         return self.budget is None or self.budget > 0
 
     def spend(self) -> None:
@@ -74,11 +75,15 @@ class FixedWindowQuota:
         """When the budget comes back (the current window's end while it is spent)."""
         return self.window_end if self.budget is not None and self.budget <= 0 else 0.0
 
-    def _roll(self, now: float) -> None:
-        # The window we knew is over; assume a fresh one of `limit` until a reply says otherwise.
+    def _roll(self, now: float, in_flight: int) -> None:
+        # The window we knew is over; assume a fresh one of `limit` until a reply says otherwise,
+        # less what is still in flight: a request sent just before the window's end may reach the
+        # server after it, and count in this window (granting the whole limit at once on top of
+        # those was refused as many times as they were). If it counted in the last one instead,
+        # this window is underspent by as much: no reply tells which.
         if self.window_length:
             while self.window_end <= now:
                 self.window_end += self.window_length
         else:
             self.window_end = now + 1.0
-        self.budget = self.limit
+        self.budget = None if self.limit is None else max(0, self.limit - in_flight)
