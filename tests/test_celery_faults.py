@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import redis.asyncio as aioredis
 
+from weseedo_async._ratelimit._gate import INITIAL_WINDOW
 from weseedo_async._redis import namespace_for
 from weseedo_async.bulk import Plan
 from weseedo_async.bulk._shards import run_id
@@ -153,9 +154,12 @@ async def test_workers_against_a_rate_limited_api_share_one_budget(
 ) -> None:
     # Needs the fleet's shared rate budget (issue 11: the workers' clients pass redis=): without
     # it each worker learns the limit alone and together they overshoot it (tests/test_fleet_gate.py
-    # measures four processes without Redis on a similar bucket). With
-    # it they are refused about as often as one process is on this bucket (whole-second
-    # Retry-After, burst 5: 1–2% while the learner finds the rate; the benchmark's figures).
+    # measures four processes without Redis on a similar bucket: 13% refused). With it, the first
+    # episode — what the fleet sends before its first refusal reaches it — costs what the
+    # initial window allows (its 16, plus a send freed and one more earned per acceptance). After
+    # it the learner's search ends in a refusal or two: 1–2 of ~630 measured, where the same
+    # workers each with a gate of its own had 5–13 (and 18–25 in all, as many as shared ones can
+    # have in a bad first episode: the total does not tell the two apart).
     async with Sandbox(seed=5, rate_limit=(100.0, 5)) as sb:
         data = dealer_plan(dealers=6, companies=20, users=3, sites=1)
         run = Run(sb, redis_server.url, data, tmp_path, "--shards", "6", "--concurrency", "8")
@@ -166,7 +170,14 @@ async def test_workers_against_a_rate_limited_api_share_one_budget(
             assert code == 0, err
             stats = sb.stats()
             assert sb.duplicates() == NO_DUPLICATES
-            assert stats["throttled"] <= 0.03 * stats["requests"], stats["by_status"]
+            api = [e for e in sb.journal if e.op != "auth.token"]
+            first = min(e.time for e in api if e.status == 429)
+            episode = first + 0.5  # the first refusal's Retry-After is a whole second
+            early = sum(1 for e in api if e.status == 429 and e.time < episode)
+            accepted = sum(1 for e in api if e.status < 300 and e.time < episode)
+            later = sum(1 for e in api if e.status == 429 and e.time >= episode)
+            assert early <= INITIAL_WINDOW + accepted, (early, accepted)
+            assert later <= 0.01 * len(api), (later, len(api), stats["by_status"])
         finally:
             for worker in workers:
                 await worker.stop()
