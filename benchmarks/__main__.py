@@ -18,7 +18,7 @@ from importlib import metadata
 from pathlib import Path
 
 from . import _harness
-from .report import ScenarioResult, chart, markdown
+from .report import ScenarioResult, chart, fleet_section, markdown
 from .scenarios import BY_KEY, FAMILY, FAMILY_SCENARIOS, SCENARIOS, checks
 
 HERE = Path(__file__).resolve().parent
@@ -103,7 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "missing on the server; peak RSS of the client process; server CPU = the sandbox's CPU "
         "time ÷ wall (near 100%: the server, not the client, set the pace).",
     ]
-    text = markdown(results, header)
+    text = markdown(results, header, fleet_section(HERE / "FLEET.md"))
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "RESULTS.md").write_text(text + "\n")
     (args.out / "results.json").write_text(json.dumps(records, indent=1, default=str) + "\n")

@@ -118,7 +118,29 @@ async def measure(args: argparse.Namespace) -> str:
             f"| {spread([float(r['tokens']) for r in results], '{:.0f}')} "
             f"| {sum(r['failed'] for r in results)} | {sum(r['duplicates'] for r in results)} |"
         )
-    return "\n".join(lines) + "\n"
+    return "\n".join([*lines, "", *targets(rows)]) + "\n"
+
+
+def targets(rows: dict[tuple[str, bool], list[dict[str, Any]]]) -> list[str]:
+    """Issue 11's targets for the ``redis=`` arms, on the medians."""
+    def median(shape: str, what: str) -> float:
+        return statistics.median(r[what] for r in rows[(shape, True)])
+
+    def line(target: str, measured: str, met: bool) -> str:
+        return f"- target {target}: {measured} — {'met' if met else 'missed'}"
+
+    out = []
+    if ("bucket", True) in rows:
+        ratio, refused = median("bucket", "ratio"), median("bucket", "refused")
+        out.append(line("bucket ≤ 1.3× the floor", f"{ratio:.2f}×", ratio <= 1.3))
+        out.append(line("bucket ≤ 1% refused", f"{refused:.1%}", refused <= 0.01))
+    if ("windows", True) in rows:
+        refused = median("windows", "refused")
+        out.append(line("windows ≤ 1% refused", f"{refused:.1%}", refused <= 0.01))
+    tokens = [r["tokens"] for (_, shared), rs in rows.items() if shared for r in rs]
+    out.append(line("1 token request for the fleet, every run", f"{min(tokens)}–{max(tokens)}",
+                    max(tokens) == 1))
+    return out
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -97,7 +97,20 @@ def summary(results: Sequence[ScenarioResult]) -> str:
     return "\n".join(lines)
 
 
-def markdown(results: Sequence[ScenarioResult], header: Sequence[str]) -> str:
+def fleet_section(path: Path) -> list[str]:
+    """The last ``python -m benchmarks.fleet`` run (its own file, its own date), as a section:
+    several processes and a redis-server are a run of their own, not a scenario's round."""
+    if not path.exists():
+        return []
+    lines = path.read_text(encoding="utf-8").splitlines()
+    body = lines[1:] if lines and lines[0].startswith("# ") else lines
+    title = "## 9. One fleet, one budget: processes on one rate-limited API, with and without Redis"
+    return [title, "", f"From `benchmarks/{path.name}` (`python -m benchmarks.fleet`):", *body, ""]
+
+
+def markdown(
+    results: Sequence[ScenarioResult], header: Sequence[str], extra: Sequence[str] = ()
+) -> str:
     out = ["# Benchmark results", "", *header, "", "## Every target of this run", "",
            summary(results), ""]
     for result in results:
@@ -133,7 +146,7 @@ def markdown(results: Sequence[ScenarioResult], header: Sequence[str]) -> str:
             checks_text(result),
             "",
         ]
-    return "\n".join(out)
+    return "\n".join([*out, *extra])
 
 
 def chart(results: Sequence[ScenarioResult], path: Path) -> str | None:
