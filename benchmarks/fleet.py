@@ -3,13 +3,18 @@
 
 ``python -m benchmarks.fleet [--rounds 3] [--processes 4] [--creates 150]``
 
-Each round, for each server shape and in alternating order, two arms: N worker processes
-(``tests/support/fleet_worker.py``: one ``WeSeeDo`` client each, ``--creates`` concurrent dealer
-creates) sharing a real ``redis-server`` on 127.0.0.1, and the same N processes without it. The
-sandbox runs in this process and is fresh for every arm; a fresh redis-server too. Shapes:
+Each round, for each server shape and in alternating order, two arms (three on the bucket, see
+below): N worker processes (``tests/support/fleet_worker.py``: one ``WeSeeDo`` client each,
+``--creates`` concurrent dealer creates) sharing a real ``redis-server`` on 127.0.0.1, and the
+same N processes without it. The sandbox runs in this process and is fresh for every arm; a fresh
+redis-server too. Shapes:
 
 - **bucket**: token bucket 100/s, burst 10, Retry-After in whole seconds only;
 - **windows**: fixed 1-s windows of 150 with ``X-RateLimit-*`` headers.
+
+On the bucket, a third arm shares through Redis and has the redis-server SIGKILLed once a third
+of the creates are committed, started again at two thirds: the processes carry on alone
+meanwhile, and nothing may fail or be created twice.
 
 Reported per arm: wall ÷ floor (the floor: what the server's limit allows for the requests the
 plan needs — for windows the best case, the first window's budget spent just before it ends; a run
@@ -51,7 +56,28 @@ def floor_s(shape: str, requests: int) -> float:
     return max(requests - 150, 0) / 150
 
 
-async def arm(shape: str, shared: bool, processes: int, creates: int) -> dict[str, Any]:
+#: The arms: each process alone, sharing through Redis, and sharing with redis-server SIGKILLed
+#: once a third of the creates are committed and started again at two thirds (AOF keeps what it
+#: acknowledged; meanwhile every process carries on with its own gate).
+SHARED, ALONE, KILLED = "redis=", "no Redis", "redis=, SIGKILLed mid-run"
+
+
+async def _until_committed(sb: Sandbox, n: int) -> None:
+    for _ in range(6000):  # polled (the sandbox has no event for it); at most a minute
+        if sb.committed("dealers") >= n:
+            return
+        await asyncio.sleep(0.01)
+
+
+async def _outage(server: RedisServer, sb: Sandbox, total: int) -> None:
+    await _until_committed(sb, total // 3)
+    server.kill()
+    await _until_committed(sb, 2 * total // 3)
+    server.start()
+
+
+async def arm(shape: str, which: str, processes: int, creates: int) -> dict[str, Any]:
+    shared = which != ALONE
     server = RedisServer(need_redis_server())
     server.start()
     try:
@@ -63,14 +89,19 @@ async def arm(shape: str, shared: bool, processes: int, creates: int) -> dict[st
             if shared:
                 config["redis"] = server.url
             workers = await start_workers(processes, config)
+            outage = None
             try:
                 started = time.monotonic()
+                if which == KILLED:
+                    outage = asyncio.ensure_future(_outage(server, sb, processes * creates))
                 answers = await asyncio.gather(*(
                     w.ask({"do": "creates", "n": creates, "prefix": f"w{i}"}, timeout=600)
                     for i, w in enumerate(workers)
                 ))
                 wall = time.monotonic() - started
             finally:
+                if outage is not None:
+                    outage.cancel()
                 await asyncio.gather(*(w.stop() for w in workers))
             stats = sb.stats()
             failed = sum(creates - a["ok"] for a in answers)
@@ -91,14 +122,16 @@ def spread(values: Sequence[float], fmt: str) -> str:
 
 
 async def measure(args: argparse.Namespace) -> str:
-    rows: dict[tuple[str, bool], list[dict[str, Any]]] = {}
+    rows: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for round_no in range(args.rounds):
         for shape in SHAPES:
-            order = (True, False) if round_no % 2 == 0 else (False, True)
-            for shared in order:
-                result = await arm(shape, shared, args.processes, args.creates)
-                rows.setdefault((shape, shared), []).append(result)
-                print(f"round {round_no + 1} {shape} redis={shared}: {result}", file=sys.stderr)
+            order = [SHARED, ALONE] if round_no % 2 == 0 else [ALONE, SHARED]
+            if shape == "bucket":  # the outage arm once per round, on the learner's shape
+                order.insert(round_no % 3, KILLED)
+            for which in order:
+                result = await arm(shape, which, args.processes, args.creates)
+                rows.setdefault((shape, which), []).append(result)
+                print(f"round {round_no + 1} {shape} {which}: {result}", file=sys.stderr)
     lines = [
         "# One fleet, one budget",
         "",
@@ -110,9 +143,10 @@ async def measure(args: argparse.Namespace) -> str:
         "| server | arm | time ÷ floor | refused (429) | token requests | failed | duplicates |",
         "|---|---|---|---|---|---|---|",
     ]
-    for (shape, shared), results in rows.items():
+    for (shape, which), results in sorted(rows.items(), key=lambda kv: (
+            list(SHAPES).index(kv[0][0]), (SHARED, ALONE, KILLED).index(kv[0][1]))):
         lines.append(
-            f"| {shape} | {'redis=' if shared else 'no Redis'} "
+            f"| {shape} | {which} "
             f"| {spread([r['ratio'] for r in results], '{:.2f}×')} "
             f"| {spread([r['refused'] * 100 for r in results], '{:.1f}%')} "
             f"| {spread([float(r['tokens']) for r in results], '{:.0f}')} "
@@ -121,25 +155,29 @@ async def measure(args: argparse.Namespace) -> str:
     return "\n".join([*lines, "", *targets(rows)]) + "\n"
 
 
-def targets(rows: dict[tuple[str, bool], list[dict[str, Any]]]) -> list[str]:
+def targets(rows: dict[tuple[str, str], list[dict[str, Any]]]) -> list[str]:
     """Issue 11's targets for the ``redis=`` arms, on the medians."""
     def median(shape: str, what: str) -> float:
-        return statistics.median(r[what] for r in rows[(shape, True)])
+        return statistics.median(r[what] for r in rows[(shape, SHARED)])
 
     def line(target: str, measured: str, met: bool) -> str:
         return f"- target {target}: {measured} — {'met' if met else 'missed'}"
 
     out = []
-    if ("bucket", True) in rows:
+    if ("bucket", SHARED) in rows:
         ratio, refused = median("bucket", "ratio"), median("bucket", "refused")
         out.append(line("bucket ≤ 1.3× the floor", f"{ratio:.2f}×", ratio <= 1.3))
         out.append(line("bucket ≤ 1% refused", f"{refused:.1%}", refused <= 0.01))
-    if ("windows", True) in rows:
+    if ("windows", SHARED) in rows:
         refused = median("windows", "refused")
         out.append(line("windows ≤ 1% refused", f"{refused:.1%}", refused <= 0.01))
-    tokens = [r["tokens"] for (_, shared), rs in rows.items() if shared for r in rs]
+    tokens = [r["tokens"] for (_, which), rs in rows.items() if which == SHARED for r in rs]
     out.append(line("1 token request for the fleet, every run", f"{min(tokens)}–{max(tokens)}",
                     max(tokens) == 1))
+    if ("bucket", KILLED) in rows:
+        lost = sum(r["failed"] + r["duplicates"] for r in rows[("bucket", KILLED)])
+        out.append(line("redis-server SIGKILLed mid-run: 0 failed, 0 duplicates",
+                        f"{lost} in all", lost == 0))
     return out
 
 
