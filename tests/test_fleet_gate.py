@@ -16,7 +16,7 @@ import pytest_asyncio
 
 from weseedo_async import Contact, RateLimitError, WeSeeDo
 from weseedo_async._ratelimit import FleetGate
-from weseedo_async._ratelimit._fleet import _Leader
+from weseedo_async._ratelimit._leader import Leader
 from weseedo_async._ratelimit._learner import BucketState
 from weseedo_async._redis import RedisAway, SharedState
 from weseedo_async.bulk import Plan, provision
@@ -252,7 +252,7 @@ async def test_after_an_outage_the_fleets_learner_starts_again(redis_server: Red
     clock = [0.0]
     state = SharedState(redis_server.url, prefix="learner-test:", clock=lambda: clock[0])
     try:
-        leader = _Leader(state)
+        leader = Leader(state)
         saved = BucketState()
         saved.rate, saved.phase = 2.4, 3
         await state.client.set(leader._keys["blob"], json.dumps(saved.as_dict()))

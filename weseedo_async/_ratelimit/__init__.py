@@ -6,7 +6,7 @@
 - ``_pacer.py``: send slots at a rate with bursts (a client-side copy of a token bucket).
 - ``_drain.py``: the drain equations the learner solves (pure arithmetic).
 - ``_fleet.py`` and ``_fleet_lua.py``: :class:`FleetGate` — the same gate shared by a fleet of
-  processes through Redis, its learner run by one leader.
+  processes through Redis; ``_leader.py``: its learner, run by one leader for the fleet.
 """
 
 from ._fleet import FleetGate

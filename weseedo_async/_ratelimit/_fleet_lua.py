@@ -176,7 +176,7 @@ redis.call('LTRIM', ev, -C.max_events, -1)
 return {granted, tostring(wait), tostring(now), tostring(rate or -1), tostring(win)}
 """
 
-# The leader's (:class:`._fleet._Leader`): read and trim the fleet's events (with Redis' time),
+# The leader's (:class:`._leader.Leader`): read and trim the fleet's events (with Redis' time),
 # publish a pace (and save the learner's state), read or drop that state, hold the lease.
 POP = """
 local batch = redis.call('LRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1)
