@@ -346,7 +346,13 @@ def run_scenario(
                 if scenario.is_family:
                     journal = server.admin("GET", f"journal?since={before['requests']}")
                     first, later = episodes(list(journal or []), send_s)
-                    result.setdefault("extra", {}).update(first_429s=first, later_429s=later)
+                    extra = result.setdefault("extra", {})
+                    extra.update(server_first_429s=first, server_later_429s=later)
+                    # A client that reports when it sent its refused requests (weseedo does,
+                    # through its response hook) is split by that: the server's clock cannot
+                    # tell a request queued behind a burst from one sent after the lesson.
+                    extra.setdefault("first_429s", extra.pop("client_first_429s", first))
+                    extra.setdefault("later_429s", extra.pop("client_later_429s", later))
                 record: dict[str, Any] = {
                     "scenario": scenario.key, "round": r, "label": spec.label,
                     "client": spec.client,

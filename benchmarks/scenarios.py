@@ -358,8 +358,12 @@ def checks(scenario: Scenario, rows: Sequence[Summary]) -> list[Check]:
             _check("≤ 1.5x floor", w, ratio, lambda v: v <= 1.5, "{:.2f}x"),
             _check("≤ 2% of requests refused beyond the first episode", w, later_share,
                    lambda v: v <= 0.02, "{:.2%}"),
-            Check("(context) 429s of the first episode (server)",
+            Check("(context) 429s of the first episode, by the client's send times",
                   str(w.extra.get("first_429s", "—")) if w is not None else "—", None),
+            Check("(context) the same split by the server's clock (first + later, 3 idle "
+                  "round trips from the first 429)",
+                  f"{w.extra.get('server_first_429s', '—')} + "
+                  f"{w.extra.get('server_later_429s', '—')}" if w is not None else "—", None),
         ]
     if key in ("latency", "window", "bucket", "faults"):
         limit = {"latency": 1.15, "window": 1.10, "bucket": 2.0, "faults": 1.3}[key]

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 import aiohttp
 
-from weseedo_async import WeSeeDo, WeSeeDoError
+from weseedo_async import ResponseEvent, WeSeeDo, WeSeeDoError
 from weseedo_async.bulk import Plan, provision
 
 from .. import _stats
@@ -58,6 +59,28 @@ async def _token_run(job: Job, c: Counters, client: WeSeeDo) -> None:
     c.extra["token_requests_after_expiry"] = t2 - t1
 
 
+class _Episodes:
+    """The first episode as the client lived it: the 429s of requests it sent before its first
+    429 came back (nothing could have taught it anything yet), and the 429s after them. Only the
+    client knows when it sent a request; the server's journal knows when it decided, which for a
+    request queued behind a burst is many round trips later."""
+
+    def __init__(self) -> None:
+        self.refusals: list[tuple[float, float]] = []  # (sent, reply) for every 429
+
+    def __call__(self, event: ResponseEvent) -> None:
+        if event.status == 429:
+            now = time.monotonic()
+            self.refusals.append((now - event.elapsed, now))
+
+    def split(self) -> tuple[int, int]:
+        if not self.refusals:
+            return 0, 0
+        told = min(reply for _, reply in self.refusals)
+        first = sum(1 for sent, _ in self.refusals if sent < told)
+        return first, len(self.refusals) - first
+
+
 async def run(job: Job, c: Counters) -> None:
     async with WeSeeDo(
         job.client_id,
@@ -84,6 +107,8 @@ async def run(job: Job, c: Counters) -> None:
 
             await asyncio.gather(*(one(i) for i in range(job.n)))
         elif job.kind in ("chains", "bulk"):
+            episodes = _Episodes()
+            client.hooks.on_response.append(episodes)
             plan = Plan.from_dict(_plan(job))
             report = await provision(client, plan, concurrency=job.concurrency)
             c.done = len(report.created)
@@ -91,6 +116,7 @@ async def run(job: Job, c: Counters) -> None:
             for message in report.failed.values():
                 c.errors[message[:60]] += 1
             c.extra["reconciled"] = len(report.reconciled)
+            c.extra["client_first_429s"], c.extra["client_later_429s"] = episodes.split()
         else:
             await _token_run(job, c, client)
         stats = client.stats.as_dict()
