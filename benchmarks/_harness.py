@@ -273,10 +273,11 @@ def run_worker(
 
 
 def episodes(entries: list[dict[str, Any]], round_trip_s: float) -> tuple[int, int]:
-    """(429s of the first episode, 429s after it) from the sandbox's journal of one run.
+    """(429s of the first episode, 429s after it) by the sandbox's clock, from its journal.
 
-    The first episode is what the client sent before the first 429 could teach it anything: the
-    requests that reached the server within a few round trips of the first refusal.
+    The first episode is what the client sent before the first 429 could teach it anything; here
+    approximated by the refusals decided within a few idle round trips of the first one, which
+    counts a burst's queued requests as later. Used where a client reports no send times.
     """
     refused = sorted(e["time"] for e in entries if e.get("status") == 429)
     if not refused:
@@ -351,8 +352,8 @@ def run_scenario(
                     # A client that reports when it sent its refused requests (weseedo does,
                     # through its response hook) is split by that: the server's clock cannot
                     # tell a request queued behind a burst from one sent after the lesson.
-                    extra.setdefault("first_429s", extra.pop("client_first_429s", first))
-                    extra.setdefault("later_429s", extra.pop("client_later_429s", later))
+                    extra["first_429s"] = extra.pop("client_first_429s", first)
+                    extra["later_429s"] = extra.pop("client_later_429s", later)
                 record: dict[str, Any] = {
                     "scenario": scenario.key, "round": r, "label": spec.label,
                     "client": spec.client,
